@@ -1,0 +1,89 @@
+"""Reads about people: roles, and who covers an absent agent."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+
+from agents.errors import DomainError
+from agents.models import Absence, Person, Role
+
+
+def user_roles(user: AbstractBaseUser | AnonymousUser) -> frozenset[str]:
+    """The role names a user holds; staff admins hold every role's read rights through `is_staff`."""
+    if not user.is_authenticated:
+        return frozenset()
+    cached: frozenset[str] | None = getattr(user, "_cc_roles", None)
+    if cached is None:
+        names = user.groups.values_list("name", flat=True)  # type: ignore[attr-defined]
+        cached = frozenset(name for name in names if name in Role.values)
+        user._cc_roles = cached  # type: ignore[union-attr]
+    return cached
+
+
+def user_has_role(user: AbstractBaseUser | AnonymousUser, *roles: str) -> bool:
+    return bool(user_roles(user) & set(roles))
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """Who takes an absent person's work at one instant.
+
+    `chain` lists everyone passed through, starting with the person asked about. When `covered_by`
+    is None and `forward_number` is empty, nobody is named: the work goes to the unit.
+    """
+
+    person: Person
+    covered_by: Person | None
+    forward_number: str
+    chain: tuple[Person, ...]
+
+    @property
+    def is_absent(self) -> bool:
+        return len(self.chain) > 1 or self.covered_by != self.person
+
+
+def absences_active_at(at: datetime) -> dict[int, Absence]:
+    """person_id → the absence in force at `at` (a person has at most one at a time)."""
+    rows = Absence.objects.filter(starts_at__lte=at, ends_at__gt=at).select_related(
+        "substitute__user", "person__user"
+    )
+    return {absence.person_id: absence for absence in rows}
+
+
+def coverage_resolve(person: Person, active: dict[int, Absence]) -> Coverage:
+    """Follow substitute chains (A→B→C while B is away too) through the absences in `active`.
+
+    Raises DomainError `substitute_cycle` or `substitute_uncovered` when the chain cannot end.
+    """
+    chain = [person]
+    current = person
+    while (absence := active.get(current.pk)) is not None:
+        if absence.forward_number:
+            return Coverage(person, None, absence.forward_number, tuple(chain))
+        if absence.substitute is None:
+            if current == person:
+                return Coverage(person, None, "", tuple(chain))
+            raise DomainError(
+                "substitute_uncovered",
+                f"{current} aizvieto {chain[-2]}, bet ir prombūtnē bez aizvietotāja / "
+                f"{current} substitutes for {chain[-2]} but is absent with nobody covering them",
+                field="substitute",
+            )
+        current = absence.substitute
+        if current in chain:
+            names = " → ".join(str(p) for p in [*chain, current])
+            raise DomainError(
+                "substitute_cycle",
+                f"Aizvietošanas cikls / Substitute cycle: {names}",
+                field="substitute",
+            )
+        chain.append(current)
+    return Coverage(person, current, "", tuple(chain))
+
+
+def person_covered_by(person: Person, at: datetime) -> Coverage:
+    """Who answers for `person` at `at` (routing for phone, reassignment for mail)."""
+    return coverage_resolve(person, absences_active_at(at))

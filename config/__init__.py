@@ -1,0 +1,7 @@
+"""Project configuration; importing it loads the Celery app so shared tasks bind to it."""
+
+from __future__ import annotations
+
+from config.celery import app as celery_app
+
+__all__ = ["celery_app"]

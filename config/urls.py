@@ -1,0 +1,24 @@
+"""URL routes: the admin, the REST API under /api/, its OpenAPI schema and browsable docs."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.routers import DefaultRouter
+
+from agents.api import PersonViewSet
+from sla.api import BreachViewSet, InteractionViewSet
+
+router = DefaultRouter()
+router.register("interactions", InteractionViewSet, basename="interaction")
+router.register("breaches", BreachViewSet, basename="breach")
+router.register("agents", PersonViewSet, basename="agent")
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("api/", include(router.urls)),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    path("api-auth/", include("rest_framework.urls")),
+]

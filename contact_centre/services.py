@@ -1,0 +1,347 @@
+"""Writes to the ledger. Each records one fact, idempotently on the fact's source key."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date, datetime
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from django.utils import timezone
+
+from agents.errors import DomainError
+from agents.models import Person, Unit
+from contact_centre.models import (
+    ChainHead,
+    Channel,
+    Event,
+    EventKind,
+    Interaction,
+    InteractionState,
+    Service,
+)
+from contact_centre.signals import ledger_changed
+
+REFERENCE_PREFIX = "VK"
+
+
+def _require_aware(value: datetime, name: str) -> None:
+    if value.tzinfo is None:
+        raise DomainError("naive_datetime", f"{name} needs a time zone / {name} jānorāda ar laika joslu")
+
+
+def _lock_head() -> ChainHead:
+    """Lock the chain tip; every append holds it until commit, so `seq` follows commit order."""
+    head = ChainHead.objects.select_for_update().filter(pk=1).first()
+    if head is None:
+        ChainHead.objects.get_or_create(pk=1)
+        head = ChainHead.objects.select_for_update().get(pk=1)
+    return head
+
+
+def _existing(source_key: str | None) -> Event | None:
+    if source_key is None:
+        return None
+    return Event.objects.select_related("interaction").filter(source_key=source_key).first()
+
+
+def _append_locked(
+    head: ChainHead,
+    *,
+    interaction: Interaction,
+    kind: str,
+    occurred_at: datetime,
+    payload: dict[str, Any],
+    source_key: str | None,
+    actor: AbstractBaseUser | None,
+) -> Event:
+    event = Event(
+        seq=head.last_seq + 1,
+        interaction=interaction,
+        kind=kind,
+        occurred_at=occurred_at,
+        actor=actor,
+        payload=payload,
+        source_key=source_key,
+        prev_hash=head.last_hash,
+    )
+    event.hash = event.compute_hash()
+    event.save()
+    head.last_seq, head.last_hash = event.seq, event.hash
+    head.save(update_fields=["last_seq", "last_hash"])
+    seq = event.seq
+    transaction.on_commit(lambda: ledger_changed.send(sender=Event, seq=seq))
+    return event
+
+
+def event_append(
+    *,
+    interaction: Interaction,
+    kind: str,
+    occurred_at: datetime,
+    payload: dict[str, Any] | None = None,
+    source_key: str | None = None,
+    actor: AbstractBaseUser | None = None,
+) -> Event:
+    """Append one event to an existing interaction.
+
+    Side effects: an Event row and the chain tip; after commit, `ledger_changed`.
+    Idempotency key: `source_key` (the same fact twice returns the first event).
+    """
+    _require_aware(occurred_at, "occurred_at")
+    if kind not in EventKind.values:
+        raise DomainError("event_kind_unknown", f"Unknown event kind {kind!r}")
+    with transaction.atomic():
+        head = _lock_head()
+        if (existing := _existing(source_key)) is not None:
+            return existing
+        return _append_locked(
+            head,
+            interaction=interaction,
+            kind=kind,
+            occurred_at=occurred_at,
+            payload=payload or {},
+            source_key=source_key,
+            actor=actor,
+        )
+
+
+def interaction_open(
+    *,
+    channel: str,
+    kind: str,
+    occurred_at: datetime,
+    source_key: str,
+    payload: dict[str, Any] | None = None,
+    client_name: str = "",
+    client_contact: str = "",
+    subject: str = "",
+    service: Service | None = None,
+    unit: Unit | None = None,
+    owner: Person | None = None,
+    actor: AbstractBaseUser | None = None,
+) -> Interaction:
+    """Open an interaction with its first event.
+
+    Side effects: an Interaction and an Event row. Idempotency key: `source_key` of the opening fact;
+    recording it again returns the interaction it opened the first time.
+    """
+    _require_aware(occurred_at, "occurred_at")
+    if channel not in Channel.values:
+        raise DomainError(
+            "channel_unknown", f"Nezināms kanāls / Unknown channel {channel!r}", field="channel"
+        )
+    with transaction.atomic():
+        head = _lock_head()
+        if (existing := _existing(source_key)) is not None:
+            return existing.interaction
+        interaction = Interaction.objects.create(
+            channel=channel,
+            client_name=client_name[:300],
+            client_contact=client_contact[:320],
+            subject=subject[:998],
+            service=service,
+            unit=unit,
+            owner=owner,
+            opened_at=occurred_at,
+        )
+        year = timezone.localtime(occurred_at).year
+        interaction.reference = f"{REFERENCE_PREFIX}-{year}-{interaction.pk:06d}"
+        interaction.save(update_fields=["reference"])
+        _append_locked(
+            head,
+            interaction=interaction,
+            kind=kind,
+            occurred_at=occurred_at,
+            payload=payload or {},
+            source_key=source_key,
+            actor=actor,
+        )
+    return interaction
+
+
+def email_source_key(message_id: str) -> str:
+    return f"email:{message_id.strip().strip('<>').lower()}"
+
+
+def _thread_of(message_ids: Iterable[str]) -> Interaction | None:
+    keys = [email_source_key(mid) for mid in message_ids if mid.strip()]
+    if not keys:
+        return None
+    event = Event.objects.select_related("interaction").filter(source_key__in=keys).order_by("-seq").first()
+    return event.interaction if event else None
+
+
+def interaction_record_email(
+    *,
+    message_id: str,
+    received_at: datetime,
+    sender: str,
+    subject: str,
+    sender_name: str = "",
+    in_reply_to: str = "",
+    references: Iterable[str] = (),
+    automatic_reason: str = "",
+    unit: Unit | None = None,
+    service: Service | None = None,
+) -> Interaction:
+    """Record an inbound e-mail: it joins its thread (In-Reply-To, References) or opens an interaction.
+
+    `received_at` is the IMAP INTERNALDATE. `automatic_reason` non-empty marks automatic mail (RFC 3834),
+    recorded as such so that no clock opens or moves on it. Idempotency key: the Message-ID.
+    """
+    if not message_id.strip():
+        raise DomainError("message_id_missing", "E-mail without a Message-ID needs a content-hash key")
+    kind = EventKind.EMAIL_AUTOMATIC_RECEIVED if automatic_reason else EventKind.EMAIL_RECEIVED
+    payload = {"message_id": message_id, "sender": sender, "subject": subject}
+    if automatic_reason:
+        payload["automatic_reason"] = automatic_reason
+    thread = _thread_of([in_reply_to, *references])
+    if thread is None:
+        return interaction_open(
+            channel=Channel.EMAIL,
+            kind=kind,
+            occurred_at=received_at,
+            source_key=email_source_key(message_id),
+            payload=payload,
+            client_name=sender_name,
+            client_contact=sender,
+            subject=subject,
+            unit=unit,
+            service=service,
+        )
+    event = event_append(
+        interaction=thread,
+        kind=kind,
+        occurred_at=received_at,
+        payload=payload,
+        source_key=email_source_key(message_id),
+    )
+    return event.interaction
+
+
+def email_outbound_record(
+    *,
+    interaction: Interaction,
+    kind: str,
+    message_id: str,
+    sent_at: datetime,
+    promised_on: date | None = None,
+    actor: AbstractBaseUser | None = None,
+) -> Event:
+    """Record our own outbound mail: acknowledgement, reply, or a holding reply with a promised date.
+
+    Idempotency key: the outbound Message-ID.
+    """
+    outbound = {EventKind.EMAIL_ACKNOWLEDGED, EventKind.EMAIL_REPLIED, EventKind.EMAIL_HOLDING_REPLY}
+    if kind not in outbound:
+        raise DomainError("event_kind_unknown", f"{kind!r} is not an outbound e-mail event")
+    if kind == EventKind.EMAIL_HOLDING_REPLY and promised_on is None:
+        raise DomainError(
+            "promised_date_missing",
+            "Starpatbildē jānorāda datums / A holding reply must name the promised date",
+            field="promised_on",
+        )
+    payload: dict[str, Any] = {"message_id": message_id}
+    if promised_on is not None:
+        payload["promised_on"] = promised_on.isoformat()
+    return event_append(
+        interaction=interaction,
+        kind=kind,
+        occurred_at=sent_at,
+        payload=payload,
+        source_key=email_source_key(message_id),
+        actor=actor,
+    )
+
+
+def call_source_key(sip_call_id: str, step: str) -> str:
+    return f"call:{sip_call_id}:{step}"
+
+
+def interaction_record_call(
+    *,
+    sip_call_id: str,
+    arrived_at: datetime,
+    caller: str,
+    in_office_hours: bool,
+    unit: Unit | None = None,
+) -> Interaction:
+    """Record a call reaching the line (the INVITE's arrival). Idempotency key: the SIP Call-ID.
+
+    The telephony adapter decides `in_office_hours` from the calendar (PH-HOURS); the ledger keeps the fact.
+    """
+    kind = EventKind.CALL_ARRIVED if in_office_hours else EventKind.CALL_OUT_OF_HOURS
+    return interaction_open(
+        channel=Channel.PHONE,
+        kind=kind,
+        occurred_at=arrived_at,
+        source_key=call_source_key(sip_call_id, "arrived"),
+        payload={"sip_call_id": sip_call_id, "caller": caller},
+        client_contact=caller,
+        unit=unit,
+    )
+
+
+def _call_interaction(sip_call_id: str) -> Interaction:
+    event = _existing(call_source_key(sip_call_id, "arrived"))
+    if event is None:
+        raise DomainError("call_unknown", f"No call with SIP Call-ID {sip_call_id!r} reached the line")
+    return event.interaction
+
+
+def call_record_outcome(
+    *,
+    sip_call_id: str,
+    kind: str,
+    occurred_at: datetime,
+    wait_ms: int,
+    agent: Person | None = None,
+) -> Event:
+    """Record that a call was answered (by `agent`) or abandoned, with the wait in milliseconds.
+
+    Idempotency key: Call-ID + outcome; a call has one outcome, so a second differing one is refused.
+    """
+    if kind not in (EventKind.CALL_ANSWERED, EventKind.CALL_ABANDONED):
+        raise DomainError("event_kind_unknown", f"{kind!r} is not a call outcome")
+    if wait_ms < 0:
+        raise DomainError("negative_wait", "wait_ms cannot be negative", field="wait_ms")
+    interaction = _call_interaction(sip_call_id)
+    payload: dict[str, Any] = {"sip_call_id": sip_call_id, "wait_ms": wait_ms}
+    if agent is not None:
+        payload["agent_id"] = agent.pk
+    with transaction.atomic():
+        event = event_append(
+            interaction=interaction,
+            kind=kind,
+            occurred_at=occurred_at,
+            payload=payload,
+            source_key=call_source_key(sip_call_id, "outcome"),
+        )
+        if event.kind != kind:
+            raise DomainError("call_outcome_conflict", f"Call {sip_call_id} already has outcome {event.kind}")
+        if agent is not None and interaction.owner_id is None:
+            Interaction.objects.filter(pk=interaction.pk).update(owner=agent)
+    return event
+
+
+def interaction_close(
+    *, interaction: Interaction, closed_at: datetime, reason: str = "", actor: AbstractBaseUser | None = None
+) -> Interaction:
+    """Close an interaction. Side effects: state, a `closed` event. Idempotent: closing twice is a no-op."""
+    with transaction.atomic():
+        locked = Interaction.objects.select_for_update().get(pk=interaction.pk)
+        if locked.state == InteractionState.CLOSED:
+            return locked
+        locked.state = InteractionState.CLOSED
+        locked.closed_at = closed_at
+        locked.save(update_fields=["state", "closed_at"])
+        event_append(
+            interaction=locked,
+            kind=EventKind.CLOSED,
+            occurred_at=closed_at,
+            payload={"reason": reason},
+            actor=actor,
+        )
+    return locked

@@ -1,0 +1,113 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib import admin
+from django.db.models import QuerySet
+from django.http import HttpRequest
+
+from agents.admin_tools import validate_by_dry_run
+from contact_centre.admin import ReadOnlyAdmin
+from sla.models import Breach, CalendarChange, CalendarOverride, Clock, LedgerCursor, OfficeHours, Policy
+from sla.services import calendar_override_create, calendar_override_delete, office_hours_set
+
+OVERRIDE_FIELDS = ("day", "kind", "replaces", "name", "legal_source", "note")
+
+
+@admin.register(Policy)
+class PolicyAdmin(admin.ModelAdmin):
+    """Rule numbers; a change applies to clocks opened after it (running clocks keep their terms)."""
+
+    list_display = ("rule_id", "kind", "amount", "title_lv", "source")
+
+
+class OfficeHoursForm(forms.ModelForm):
+    class Meta:
+        model = OfficeHours
+        fields = ("weekday", "opens_at", "closes_at")
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if not self.errors:
+            validate_by_dry_run(office_hours_set, **data)
+        return data
+
+
+@admin.register(OfficeHours)
+class OfficeHoursAdmin(admin.ModelAdmin):
+    """Saved through office_hours_set, so running clocks move with the new hours."""
+
+    form = OfficeHoursForm
+    list_display = ("weekday", "opens_at", "closes_at")
+
+    def save_model(self, request: HttpRequest, obj: OfficeHours, form: forms.ModelForm, change: bool) -> None:
+        office_hours_set(changed_by=request.user, **form.cleaned_data)
+        obj.pk = OfficeHours.objects.get(weekday=obj.weekday).pk
+
+    def delete_model(self, request: HttpRequest, obj: OfficeHours) -> None:
+        office_hours_set(weekday=obj.weekday, opens_at=None, closes_at=None, changed_by=request.user)
+
+
+class CalendarOverrideForm(forms.ModelForm):
+    class Meta:
+        model = CalendarOverride
+        fields = OVERRIDE_FIELDS
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if not self.errors:
+            validate_by_dry_run(
+                calendar_override_create, **{name: data.get(name) for name in OVERRIDE_FIELDS}
+            )
+        return data
+
+
+@admin.register(CalendarOverride)
+class CalendarOverrideAdmin(admin.ModelAdmin):
+    """Every add or delete goes through the service: checked, audited, and pending clocks recomputed."""
+
+    form = CalendarOverrideForm
+    list_display = ("day", "kind", "replaces", "name", "legal_source")
+    list_filter = ("kind",)
+    date_hierarchy = "day"
+
+    def has_change_permission(self, request: HttpRequest, obj: CalendarOverride | None = None) -> bool:
+        return obj is None and super().has_change_permission(request, obj)
+
+    def save_model(
+        self, request: HttpRequest, obj: CalendarOverride, form: forms.ModelForm, change: bool
+    ) -> None:
+        data = {name: form.cleaned_data.get(name) for name in OVERRIDE_FIELDS}
+        obj.pk = calendar_override_create(created_by=request.user, **data).pk
+
+    def delete_model(self, request: HttpRequest, obj: CalendarOverride) -> None:
+        calendar_override_delete(override=obj, deleted_by=request.user)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[CalendarOverride]) -> None:
+        for override in queryset:
+            calendar_override_delete(override=override, deleted_by=request.user)
+
+
+@admin.register(CalendarChange)
+class CalendarChangeAdmin(ReadOnlyAdmin):
+    list_display = ("changed_at", "description", "changed_by", "clocks_moved")
+
+
+@admin.register(Clock)
+class ClockAdmin(ReadOnlyAdmin):
+    list_display = ("interaction", "rule_id", "state", "started_at", "due_at", "met_at", "recomputed_by")
+    list_filter = ("rule_id", "state")
+    list_select_related = ("interaction", "recomputed_by")
+
+
+@admin.register(Breach)
+class BreachAdmin(ReadOnlyAdmin):
+    list_display = ("rule_id", "interaction", "due_at", "breached_at", "unit", "owner", "acknowledged_at")
+    list_filter = ("rule_id", "unit")
+    list_select_related = ("interaction", "unit", "owner__user")
+
+
+@admin.register(LedgerCursor)
+class LedgerCursorAdmin(ReadOnlyAdmin):
+    list_display = ("last_seq",)

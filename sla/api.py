@@ -1,0 +1,215 @@
+"""API of interactions as the SLA sees them (`/api/interactions/`) and of breaches (`/api/breaches/`).
+
+Interactions are served here rather than in contact_centre because each one carries its deadlines
+and per-rule verdicts, which only sla knows (the ledger knows no deadlines).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Prefetch, QuerySet
+from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from rest_framework import serializers, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from agents.models import Role
+from agents.permissions import roles_allowed
+from agents.selectors import user_roles
+from contact_centre.models import Channel, Event, Interaction, InteractionState
+from sla.models import Breach, Clock
+from sla.selectors import breach_list, interaction_list
+from sla.services import breach_acknowledge
+
+# DATA: who may see which channel's client matters.
+CHANNELS_BY_ROLE: dict[str, frozenset[str]] = {
+    Role.PHONE_AGENT: frozenset({Channel.PHONE, Channel.VISIT}),
+    Role.EMAIL_HANDLER: frozenset({Channel.EMAIL, Channel.PORTAL}),
+    Role.QUALITY_OFFICER: frozenset({Channel.PHONE}),
+    Role.TEAM_LEAD: frozenset(Channel.values),
+}
+
+
+def visible_channels(request: Request) -> frozenset[str]:
+    if request.user.is_staff:
+        return frozenset(Channel.values)
+    channels: set[str] = set()
+    for role in user_roles(request.user):
+        channels |= CHANNELS_BY_ROLE.get(role, frozenset())
+    return frozenset(channels)
+
+
+class ClockSerializer(serializers.ModelSerializer):
+    rule = serializers.CharField(source="rule_id")
+    verdict = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Clock
+        fields = [
+            "rule",
+            "verdict",
+            "started_at",
+            "due_at",
+            "met_at",
+            "breached_at",
+            "stopped_at",
+            "stop_reason",
+            "previous_due_at",
+            "detail",
+        ]
+
+    def get_verdict(self, clock: Clock) -> str:
+        return clock.verdict(self.context["now"])
+
+
+class EventSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Event
+        fields = ["seq", "kind", "occurred_at", "recorded_at", "actor", "payload", "source_key", "hash"]
+
+
+class InteractionSerializer(serializers.ModelSerializer):
+    service = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    unit = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    owner = serializers.StringRelatedField()
+    deadlines = ClockSerializer(source="clocks", many=True, read_only=True)
+    rules = serializers.SerializerMethodField(help_text="Per rule ID: met | pending | breached | stopped")
+
+    class Meta:
+        model = Interaction
+        fields = [
+            "id",
+            "reference",
+            "channel",
+            "service",
+            "client_name",
+            "client_contact",
+            "subject",
+            "owner",
+            "unit",
+            "state",
+            "is_complaint",
+            "opened_at",
+            "closed_at",
+            "deadlines",
+            "rules",
+        ]
+
+    def get_rules(self, interaction: Interaction) -> dict[str, str]:
+        # The latest clock of each rule speaks for it (a promised date's clock follows the first reply's).
+        verdicts: dict[str, str] = {}
+        for clock in sorted(interaction.clocks.all(), key=lambda c: c.opened_by_seq):
+            verdicts[clock.rule_id] = clock.verdict(self.context["now"])
+        return verdicts
+
+
+class InteractionDetailSerializer(InteractionSerializer):
+    events = EventSerializer(many=True, read_only=True)
+
+    class Meta(InteractionSerializer.Meta):
+        fields = [*InteractionSerializer.Meta.fields, "events"]
+
+
+class TimestampedViewSetMixin:
+    def get_serializer_context(self) -> dict[str, Any]:
+        context = super().get_serializer_context()  # type: ignore[misc]
+        context["now"] = timezone.now()
+        return context
+
+
+class InteractionFilterSerializer(serializers.Serializer):
+    channel = serializers.ChoiceField(choices=Channel.choices, required=False)
+    state = serializers.ChoiceField(choices=InteractionState.choices, required=False)
+    breached = serializers.BooleanField(required=False, allow_null=True, default=None)
+    service = serializers.SlugField(required=False)
+    opened_from = serializers.DateField(required=False)
+    opened_to = serializers.DateField(required=False)
+
+
+@extend_schema_view(list=extend_schema(parameters=[InteractionFilterSerializer]))
+class InteractionViewSet(TimestampedViewSetMixin, viewsets.ReadOnlyModelViewSet):
+    permission_classes = [roles_allowed(*Role.values)]
+
+    def get_serializer_class(self) -> type[serializers.Serializer]:
+        return InteractionDetailSerializer if self.action == "retrieve" else InteractionSerializer
+
+    def get_queryset(self) -> QuerySet[Interaction]:
+        filters = InteractionFilterSerializer(data=self.request.query_params)
+        filters.is_valid(raise_exception=True)
+        queryset = interaction_list(
+            channels=visible_channels(self.request), now=timezone.now(), **filters.validated_data
+        )
+        if self.action == "retrieve":
+            queryset = queryset.prefetch_related(Prefetch("events", queryset=Event.objects.order_by("seq")))
+        return queryset
+
+
+class BreachSerializer(serializers.ModelSerializer):
+    rule = serializers.CharField(source="rule_id")
+    interaction_reference = serializers.CharField(source="interaction.reference", read_only=True)
+    unit = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    owner = serializers.StringRelatedField()
+
+    class Meta:
+        model = Breach
+        fields = [
+            "id",
+            "rule",
+            "interaction",
+            "interaction_reference",
+            "due_at",
+            "breached_at",
+            "unit",
+            "owner",
+            "acknowledged_at",
+            "acknowledged_by",
+            "acknowledge_reason",
+        ]
+
+
+class BreachFilterSerializer(serializers.Serializer):
+    rule = serializers.CharField(required=False)
+    unit = serializers.SlugField(required=False)
+    agent = serializers.IntegerField(required=False)
+    breached_from = serializers.DateField(required=False)
+    breached_to = serializers.DateField(required=False)
+
+
+class AcknowledgeSerializer(serializers.Serializer):
+    reason = serializers.CharField(min_length=3, max_length=2000)
+
+
+@extend_schema_view(list=extend_schema(parameters=[BreachFilterSerializer]))
+class BreachViewSet(viewsets.ReadOnlyModelViewSet):
+    """Team leads see every breach; agents and handlers see the breaches of matters they own."""
+
+    serializer_class = BreachSerializer
+    permission_classes = [roles_allowed(Role.TEAM_LEAD, Role.PHONE_AGENT, Role.EMAIL_HANDLER)]
+
+    def get_queryset(self) -> QuerySet[Breach]:
+        filters = BreachFilterSerializer(data=self.request.query_params)
+        filters.is_valid(raise_exception=True)
+        user = self.request.user
+        only_owner = None if user.is_staff or Role.TEAM_LEAD in user_roles(user) else user
+        return breach_list(only_owner_user=only_owner, **filters.validated_data)
+
+    @extend_schema(
+        request=AcknowledgeSerializer,
+        responses=BreachSerializer,
+        parameters=[OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH)],
+    )
+    @action(detail=True, methods=["post"])
+    def acknowledge(self, request: Request, pk: Any = None) -> Response:
+        """A team lead acknowledges a breach with a reason."""
+        if not (request.user.is_staff or Role.TEAM_LEAD in user_roles(request.user)):
+            raise PermissionDenied("Tikai komandas vadītājs / Team leads only")
+        breach = self.get_object()
+        body = AcknowledgeSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        breach = breach_acknowledge(breach=breach, by=request.user, reason=body.validated_data["reason"])
+        return Response(BreachSerializer(breach).data)

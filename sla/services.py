@@ -1,0 +1,367 @@
+"""Writes of the SLA: clocks kept from the ledger, breaches, calendar edits and their recompute."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import IntegrityError, connection, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from agents.errors import DomainError
+from contact_centre.models import Event, Interaction
+from sla.calendar import (
+    RingCadence,
+    WorkingCalendar,
+    due_from_basis,
+    is_working_day,
+    local_date,
+    office_hours_on,
+    ring_deadline_ms,
+)
+from sla.calendar_source import (
+    FIRST_YEAR,
+    calendar_build_from_database,
+    calendar_forget,
+    current_calendar,
+)
+from sla.models import (
+    Breach,
+    CalendarChange,
+    CalendarOverride,
+    Clock,
+    ClockState,
+    OfficeHours,
+    OverrideKind,
+    Policy,
+    PolicyKind,
+)
+
+
+def policy_get(rule_id: str, policies: dict[str, Policy] | None = None) -> Policy:
+    """The policy of a rule ID, or DomainError `rule_unknown` listing the known ones."""
+    known = policies if policies is not None else {p.rule_id: p for p in Policy.objects.all()}
+    policy = known.get(rule_id.strip().upper())
+    if policy is None:
+        raise DomainError(
+            "rule_unknown",
+            f"Nezināms noteikums / Unknown rule {rule_id!r}; known: {', '.join(sorted(known))}",
+            field="rule",
+        )
+    return policy
+
+
+def policy_ring_cadence(policy: Policy) -> RingCadence:
+    return RingCadence(on_ms=policy.ring_on_ms, off_ms=policy.ring_off_ms)
+
+
+def policy_due_at(policy: Policy, started_at: datetime, calendar: WorkingCalendar) -> datetime:
+    """When `policy` falls due for something that arrived at `started_at` (the `sla_due` answer)."""
+    if policy.kind == PolicyKind.RINGS:
+        return started_at + timedelta(
+            milliseconds=ring_deadline_ms(policy.amount, policy_ring_cadence(policy))
+        )
+    if policy.kind == PolicyKind.DAYS_AHEAD:
+        # VISIT-BOOK: the earliest bookable moment is the opening of the N-th working day after booking.
+        return _opening_of(
+            due_from_basis(local_date(started_at, calendar), policy.amount, calendar), calendar
+        )
+    return due_from_basis(local_date(started_at, calendar), policy.amount, calendar)
+
+
+def _opening_of(close_at: datetime, calendar: WorkingCalendar) -> datetime:
+    hours = office_hours_on(close_at.date(), calendar)
+    if hours is None:  # due_from_basis only returns working days, so this cannot happen
+        raise DomainError("calendar_inconsistent", f"{close_at.date()} has no office hours")
+    return hours[0]
+
+
+# --- Clocks -------------------------------------------------------------------------------------
+
+
+@dataclass
+class SyncContext:
+    calendar: WorkingCalendar
+    policies: dict[str, Policy]
+
+
+def clock_open(
+    ctx: SyncContext,
+    *,
+    event: Event,
+    rule_id: str,
+    basis_on: date | None = None,
+    working_days: int | None = None,
+    detail: dict[str, object] | None = None,
+) -> Clock:
+    """Open `rule_id`'s clock from `event`. Idempotency key: (interaction, rule, opening event)."""
+    policy = policy_get(rule_id, ctx.policies)
+    if policy.kind == PolicyKind.RINGS:
+        due_at = policy_due_at(policy, event.occurred_at, ctx.calendar)
+    else:
+        basis_on = basis_on or local_date(event.occurred_at, ctx.calendar)
+        working_days = policy.amount if working_days is None else working_days
+        due_at = due_from_basis(basis_on, working_days, ctx.calendar)
+    clock, _created = Clock.objects.get_or_create(
+        interaction_id=event.interaction_id,
+        rule_id=policy.rule_id,
+        opened_by_seq=event.seq,
+        defaults={
+            "started_at": event.occurred_at,
+            "basis_on": basis_on,
+            "working_days": working_days,
+            "due_at": due_at,
+            "detail": detail or {},
+        },
+    )
+    return clock
+
+
+def pending_clocks(interaction_id: int, *rule_ids: str) -> list[Clock]:
+    return list(
+        Clock.objects.select_for_update().filter(
+            interaction_id=interaction_id, rule_id__in=rule_ids, state=ClockState.PENDING
+        )
+    )
+
+
+def unsettled_clocks(interaction_id: int, *rule_ids: str) -> list[Clock]:
+    """Clocks still waiting for their fact: pending, or breached by the sweep before the fact came."""
+    waiting = Q(state=ClockState.PENDING) | Q(state=ClockState.BREACHED, met_at__isnull=True)
+    return list(
+        Clock.objects.select_for_update().filter(waiting, interaction_id=interaction_id, rule_id__in=rule_ids)
+    )
+
+
+def clock_settle(
+    clock: Clock, *, at: datetime, on_time: bool | None = None, detail: dict | None = None
+) -> Clock:
+    """Close a clock by the fact that fulfils it: met if on time, else breached at its due time.
+
+    `on_time` overrides the comparison with `due_at` (PH-RING judges by the measured wait). A clock the
+    sweep already breached keeps its breach and gains the late fulfilment time.
+    """
+    if detail:
+        clock.detail = {**clock.detail, **detail}
+    met = (at <= clock.due_at) if on_time is None else on_time
+    if clock.state == ClockState.PENDING and met:
+        clock.state, clock.met_at = ClockState.MET, at
+    elif clock.state == ClockState.PENDING:
+        clock.state, clock.met_at, clock.breached_at = ClockState.BREACHED, at, clock.due_at
+    elif clock.state == ClockState.BREACHED and clock.met_at is None:
+        clock.met_at = at
+    clock.save(update_fields=["state", "met_at", "breached_at", "detail"])
+    if clock.state == ClockState.BREACHED:
+        breach_raise(clock)
+    return clock
+
+
+def clock_stop(clock: Clock, *, at: datetime, reason: str, detail: dict | None = None) -> Clock:
+    """Stop a pending clock without a verdict (a short abandon, a closed matter)."""
+    if clock.state != ClockState.PENDING:
+        return clock
+    clock.state, clock.stopped_at, clock.stop_reason = ClockState.STOPPED, at, reason
+    if detail:
+        clock.detail = {**clock.detail, **detail}
+    clock.save(update_fields=["state", "stopped_at", "stop_reason", "detail"])
+    return clock
+
+
+def breach_raise(clock: Clock) -> Breach:
+    """The breach row of a breached clock. Idempotency key: the clock (one-to-one)."""
+    existing = Breach.objects.filter(clock=clock).first()
+    if existing is not None:
+        return existing
+    interaction = Interaction.objects.only("unit_id", "owner_id").get(pk=clock.interaction_id)
+    try:
+        with transaction.atomic():
+            return Breach.objects.create(
+                clock=clock,
+                rule_id=clock.rule_id,
+                interaction_id=clock.interaction_id,
+                due_at=clock.due_at,
+                breached_at=clock.breached_at or clock.due_at,
+                unit_id=interaction.unit_id,
+                owner_id=interaction.owner_id,
+            )
+    except IntegrityError:  # a racing sweep raised it first
+        return Breach.objects.get(clock=clock)
+
+
+# --- Calendar edits -----------------------------------------------------------------------------
+
+
+def _override_check(
+    day: date, kind: str, replaces: date | None, legal_source: str, calendar: WorkingCalendar
+) -> None:
+    if kind not in OverrideKind.values:
+        raise DomainError("override_kind_unknown", f"Unknown override kind {kind!r}", field="kind")
+    if not legal_source.strip():
+        raise DomainError(
+            "legal_source_missing", "Norādiet tiesisko pamatu / Name the legal source", field="legal_source"
+        )
+    if not FIRST_YEAR <= day.year <= calendar.last_year:
+        raise DomainError(
+            "override_out_of_range",
+            f"{day} is outside the calendar ({FIRST_YEAR}–{calendar.last_year})",
+            field="day",
+        )
+    if CalendarOverride.objects.filter(day=day).exists():
+        raise DomainError("override_exists", f"{day} already has an override; edit that one", field="day")
+    if kind == OverrideKind.WORKING_SATURDAY:
+        _working_saturday_check(day, replaces, calendar)
+    elif day.weekday() >= 5 and kind == OverrideKind.DAY_OFF:  # noqa: PLR2004 -- Saturday is weekday 5
+        raise DomainError("override_impossible", f"{day} is a weekend day, already a day off", field="day")
+
+
+def _working_saturday_check(day: date, replaces: date | None, calendar: WorkingCalendar) -> None:
+    if day.weekday() != 5:  # noqa: PLR2004 -- Saturday
+        raise DomainError("override_impossible", f"{day} is not a Saturday", field="day")
+    if replaces is None or replaces.weekday() >= 5:  # noqa: PLR2004
+        raise DomainError(
+            "override_impossible", "A working Saturday replaces a weekday (Mon–Fri)", field="replaces"
+        )
+    if not is_working_day(replaces, calendar):
+        raise DomainError("override_impossible", f"{replaces} is already a day off", field="replaces")
+
+
+def calendar_override_create(
+    *,
+    day: date,
+    kind: str,
+    name: str,
+    legal_source: str,
+    replaces: date | None = None,
+    note: str = "",
+    created_by: AbstractBaseUser | None = None,
+) -> CalendarOverride:
+    """Add a holiday, a day off or a working Saturday, and move every pending clock it affects.
+
+    Side effects: the override, a CalendarChange audit row, updated clocks (each naming the change).
+    """
+    with transaction.atomic():
+        before = _calendar_fresh()
+        _override_check(day, kind, replaces, legal_source, before)
+        override = CalendarOverride.objects.create(
+            day=day,
+            kind=kind,
+            replaces=replaces,
+            name=name,
+            legal_source=legal_source,
+            note=note,
+            created_by=created_by,
+        )
+        description = f"{kind} {day}" + (f" (replaces {replaces})" if replaces else "") + f": {name}"
+        _calendar_changed(before=before, description=description, changed_by=created_by)
+    return override
+
+
+def calendar_override_delete(
+    *, override: CalendarOverride, deleted_by: AbstractBaseUser | None = None
+) -> None:
+    """Remove an override and move every pending clock it affected back."""
+    with transaction.atomic():
+        before = _calendar_fresh()
+        description = f"removed {override.kind} {override.day}: {override.name}"
+        override.delete()
+        _calendar_changed(before=before, description=description, changed_by=deleted_by)
+
+
+def office_hours_set(
+    *, weekday: int, opens_at: time | None, closes_at: time | None, changed_by: AbstractBaseUser | None = None
+) -> None:
+    """Set (or, with None, close) a weekday's office hours and move the clocks it affects."""
+    if not 0 <= weekday <= 6:  # noqa: PLR2004
+        raise DomainError("weekday_invalid", "weekday is 0 (Monday) to 6 (Sunday)", field="weekday")
+    if (opens_at is None) != (closes_at is None) or (opens_at and closes_at and closes_at <= opens_at):
+        raise DomainError("office_hours_invalid", "Closing must come after opening", field="closes_at")
+    with transaction.atomic():
+        before = _calendar_fresh()
+        if opens_at is None:
+            OfficeHours.objects.filter(weekday=weekday).delete()
+        else:
+            OfficeHours.objects.update_or_create(
+                weekday=weekday, defaults={"opens_at": opens_at, "closes_at": closes_at}
+            )
+        _calendar_changed(
+            before=before, description=f"office hours of weekday {weekday}", changed_by=changed_by
+        )
+
+
+def _calendar_fresh() -> WorkingCalendar:
+    # Built from rows inside this transaction, never from the process cache, so a rolled-back edit
+    # cannot leave a calendar behind that other code would trust.
+    return calendar_build_from_database(first_year=FIRST_YEAR, last_year=current_calendar().last_year)
+
+
+def _calendar_changed(
+    *, before: WorkingCalendar, description: str, changed_by: AbstractBaseUser | None
+) -> None:
+    after = _calendar_fresh()
+    change = CalendarChange.objects.create(description=description[:500], changed_by=changed_by)
+    change.clocks_moved = clocks_recompute(before=before, after=after, change=change)
+    change.save(update_fields=["clocks_moved"])
+    transaction.on_commit(calendar_forget)
+
+
+def clocks_recompute(*, before: WorkingCalendar, after: WorkingCalendar, change: CalendarChange) -> int:
+    """Move the due time of every pending working-day clock whose due time the edit changes.
+
+    Clocks share a due time per (basis date, working days), so the new due times are computed once per
+    distinct pair (a few thousand) and written with one set-based UPDATE; each moved clock records the
+    change and its previous due time. Returns the number of clocks moved.
+    """
+    pairs = (
+        Clock.objects.filter(state=ClockState.PENDING, basis_on__isnull=False)
+        .values_list("basis_on", "working_days")
+        .distinct()
+    )
+    moved = []
+    for basis_on, working_days in pairs:
+        new_due = due_from_basis(basis_on, working_days, after)
+        if new_due != due_from_basis(basis_on, working_days, before):
+            moved.append((basis_on, working_days, new_due))
+    if not moved:
+        return 0
+    if connection.vendor == "postgresql":
+        return _clocks_move_postgresql(moved, change)
+    return _clocks_move_per_pair(moved, change)
+
+
+def _clocks_move_postgresql(moved: list[tuple[date, int, datetime]], change: CalendarChange) -> int:
+    values = ", ".join(["(%s::date, %s::int, %s::timestamptz)"] * len(moved))
+    params: list[object] = [change.pk]
+    for row in moved:
+        params.extend(row)
+    sql = f"""
+        UPDATE sla_clock AS c
+        SET previous_due_at = c.due_at, due_at = v.due_at, recomputed_by_id = %s
+        FROM (VALUES {values}) AS v(basis_on, working_days, due_at)
+        WHERE c.state = 'pending' AND c.basis_on = v.basis_on AND c.working_days = v.working_days
+    """  # noqa: S608 -- only placeholders are interpolated
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.rowcount
+
+
+def _clocks_move_per_pair(moved: list[tuple[date, int, datetime]], change: CalendarChange) -> int:
+    total = 0
+    for basis_on, working_days, new_due in moved:
+        total += Clock.objects.filter(
+            state=ClockState.PENDING, basis_on=basis_on, working_days=working_days
+        ).update(previous_due_at=F("due_at"), due_at=new_due, recomputed_by=change)
+    return total
+
+
+def breach_acknowledge(*, breach: Breach, by: AbstractBaseUser, reason: str) -> Breach:
+    """A team lead's acknowledgement with a reason. Idempotent: the first acknowledgement stands."""
+    with transaction.atomic():
+        locked = Breach.objects.select_for_update().get(pk=breach.pk)
+        if locked.acknowledged_at is None:
+            locked.acknowledged_at = timezone.now()
+            locked.acknowledged_by = by
+            locked.acknowledge_reason = reason
+            locked.save(update_fields=["acknowledged_at", "acknowledged_by", "acknowledge_reason"])
+    return locked

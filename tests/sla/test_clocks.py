@@ -1,0 +1,204 @@
+"""Clock lifecycle: the ledger's facts open, meet, stop and breach the handbook's clocks."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+import pytest
+
+from contact_centre.models import EventKind, Interaction
+from contact_centre.services import (
+    call_record_outcome,
+    email_outbound_record,
+    interaction_close,
+    interaction_record_call,
+    interaction_record_email,
+)
+from sla.models import Breach, Clock, ClockState
+from sla.sync import clock_breach_overdue, clock_sync
+from tests.factories import riga
+
+pytestmark = pytest.mark.django_db
+
+
+def email_from_client(
+    message_id: str = "<q@client.lv>", at: datetime | None = None, **extra: str
+) -> Interaction:
+    interaction = interaction_record_email(
+        message_id=message_id,
+        received_at=at or riga(2026, 4, 7, 10, 0),  # Tuesday
+        sender="klients@example.lv",
+        subject="Jautājums",
+        **extra,
+    )
+    clock_sync()
+    return interaction
+
+
+def clocks(interaction: Interaction) -> dict[str, Clock]:
+    return {c.rule_id: c for c in Clock.objects.filter(interaction=interaction).order_by("opened_by_seq")}
+
+
+def send(interaction: Interaction, kind: str, message_id: str, sent_at: datetime, **extra: date) -> None:
+    email_outbound_record(interaction=interaction, kind=kind, message_id=message_id, sent_at=sent_at, **extra)
+    clock_sync()
+
+
+@pytest.mark.smoke
+def test_a_client_email_opens_ack_and_reply_clocks_due_by_working_days() -> None:
+    found = clocks(email_from_client())
+    assert found["EM-ACK"].due_at == riga(2026, 4, 8, 17, 15)
+    assert found["EM-REPLY"].due_at == riga(2026, 4, 9, 17, 15)
+    assert {c.state for c in found.values()} == {ClockState.PENDING}
+
+
+def test_the_reply_clock_skips_good_friday_and_easter_monday() -> None:
+    found = clocks(email_from_client(at=riga(2026, 4, 2, 20, 0)))  # Thursday before Good Friday
+    assert found["EM-ACK"].due_at == riga(2026, 4, 7, 17, 15)
+    assert found["EM-REPLY"].due_at == riga(2026, 4, 8, 17, 15)
+
+
+def test_automatic_mail_opens_no_clock() -> None:
+    interaction = email_from_client(automatic_reason="auto-submitted: auto-replied")
+    assert not Clock.objects.filter(interaction=interaction).exists()
+
+
+def test_acknowledgement_meets_ack_and_a_reply_on_the_close_meets_reply() -> None:
+    interaction = email_from_client()
+    send(interaction, EventKind.EMAIL_ACKNOWLEDGED, "<ack@kase>", riga(2026, 4, 7, 10, 1))
+    send(interaction, EventKind.EMAIL_REPLIED, "<re@kase>", riga(2026, 4, 9, 17, 15))
+    found = clocks(interaction)
+    assert (found["EM-ACK"].state, found["EM-ACK"].met_at) == (ClockState.MET, riga(2026, 4, 7, 10, 1))
+    assert found["EM-REPLY"].state == ClockState.MET
+    assert not Breach.objects.exists()
+
+
+def test_a_late_reply_breaches_at_the_due_time_and_records_when_it_came() -> None:
+    interaction = email_from_client()
+    send(interaction, EventKind.EMAIL_REPLIED, "<late@kase>", riga(2026, 4, 10, 9, 0))
+    reply = clocks(interaction)["EM-REPLY"]
+    assert reply.state == ClockState.BREACHED
+    assert reply.breached_at == riga(2026, 4, 9, 17, 15)
+    assert reply.met_at == riga(2026, 4, 10, 9, 0)
+    assert Breach.objects.get(clock=reply).rule_id == "EM-REPLY"
+
+
+def test_a_holding_reply_meets_the_reply_and_opens_a_clock_for_the_promised_date() -> None:
+    interaction = email_from_client()
+    send(
+        interaction,
+        EventKind.EMAIL_HOLDING_REPLY,
+        "<hold@kase>",
+        riga(2026, 4, 8, 12, 0),
+        promised_on=date(2026, 4, 18),
+    )  # a Saturday
+    replies = list(
+        Clock.objects.filter(interaction=interaction, rule_id="EM-REPLY").order_by("opened_by_seq")
+    )
+    assert [c.state for c in replies] == [ClockState.MET, ClockState.PENDING]
+    assert replies[1].due_at == riga(2026, 4, 20, 17, 15)  # the next working day's close
+
+
+def test_a_follow_up_before_our_answer_does_not_restart_the_clock() -> None:
+    interaction = email_from_client("<q1@client.lv>")
+    email_from_client("<q2@client.lv>", at=riga(2026, 4, 8, 9, 0), in_reply_to="<q1@client.lv>")
+    assert Clock.objects.filter(interaction=interaction).count() == 2
+
+
+def test_closing_an_interaction_stops_its_running_clocks() -> None:
+    interaction = email_from_client()
+    interaction_close(interaction=interaction, closed_at=riga(2026, 4, 7, 11, 0), reason="misdirected")
+    clock_sync()
+    assert {c.stop_reason for c in clocks(interaction).values()} == {"closed"}
+
+
+def call(call_id: str, *, outcome: str | None, wait_ms: int) -> Clock:
+    arrived = riga(2026, 4, 7, 10, 0)
+    interaction = interaction_record_call(
+        sip_call_id=call_id, arrived_at=arrived, caller="+37120000000", in_office_hours=True
+    )
+    if outcome:
+        call_record_outcome(
+            sip_call_id=call_id,
+            kind=outcome,
+            occurred_at=arrived + timedelta(milliseconds=wait_ms),
+            wait_ms=wait_ms,
+        )
+    clock_sync()
+    return Clock.objects.get(interaction=interaction, rule_id="PH-RING")
+
+
+@pytest.mark.parametrize(
+    ("outcome", "wait_ms", "state", "rings"),
+    [
+        (EventKind.CALL_ANSWERED, 0, ClockState.MET, 1),
+        (EventKind.CALL_ANSWERED, 14_999, ClockState.MET, 3),
+        (EventKind.CALL_ANSWERED, 15_000, ClockState.BREACHED, 4),
+        (EventKind.CALL_ABANDONED, 14_999, ClockState.STOPPED, 3),
+        (EventKind.CALL_ABANDONED, 15_000, ClockState.BREACHED, 4),
+    ],
+)
+def test_ph_ring_is_judged_by_the_measured_wait(outcome: str, wait_ms: int, state: str, rings: int) -> None:
+    clock = call(f"c-{outcome}-{wait_ms}", outcome=outcome, wait_ms=wait_ms)
+    assert clock.state == state
+    assert clock.detail["rings"] == rings
+    assert clock.detail["wait_ms"] == wait_ms
+    assert Breach.objects.filter(clock=clock).exists() == (state == ClockState.BREACHED)
+
+
+def test_an_out_of_hours_call_opens_no_ring_clock() -> None:
+    interaction = interaction_record_call(
+        sip_call_id="night", arrived_at=riga(2026, 4, 7, 22, 0), caller="+371", in_office_hours=False
+    )
+    clock_sync()
+    assert not Clock.objects.filter(interaction=interaction).exists()
+
+
+def test_the_sweep_breaches_an_overdue_clock_once_even_when_run_twice() -> None:
+    interaction = email_from_client()
+    first = clock_breach_overdue(now=riga(2026, 4, 8, 17, 16))
+    second = clock_breach_overdue(now=riga(2026, 4, 8, 17, 17))
+    assert [b.rule_id for b in first] == ["EM-ACK"]
+    assert second == []
+    assert Breach.objects.filter(interaction=interaction).count() == 1
+
+
+def test_the_sweep_leaves_a_clock_within_its_grace_period() -> None:
+    email_from_client()
+    assert clock_breach_overdue(now=riga(2026, 4, 8, 17, 15, 5)) == []
+
+
+def test_an_unanswered_call_is_breached_by_the_sweep_at_fifteen_seconds() -> None:
+    clock = call("ringing", outcome=None, wait_ms=0)
+    assert clock_breach_overdue(now=riga(2026, 4, 7, 10, 0, 26))[0].clock_id == clock.pk
+    clock.refresh_from_db()
+    assert clock.breached_at == riga(2026, 4, 7, 10, 0, 15)
+
+
+def test_an_answer_that_arrives_after_the_sweep_keeps_the_breach_and_records_the_answer() -> None:
+    clock = call("slow", outcome=None, wait_ms=0)
+    clock_breach_overdue(now=riga(2026, 4, 7, 10, 0, 30))
+    call_record_outcome(
+        sip_call_id="slow",
+        kind=EventKind.CALL_ANSWERED,
+        occurred_at=riga(2026, 4, 7, 10, 0, 31),
+        wait_ms=31_000,
+    )
+    clock_sync()
+    clock.refresh_from_db()
+    assert (clock.state, clock.met_at) == (ClockState.BREACHED, riga(2026, 4, 7, 10, 0, 31))
+    assert Breach.objects.filter(clock=clock).count() == 1
+
+
+def test_sync_applies_each_event_once_across_repeated_runs() -> None:
+    email_from_client()
+    assert clock_sync() == 0
+    assert Clock.objects.count() == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_committed_ledger_write_opens_its_clocks_without_anyone_calling_sync() -> None:
+    interaction = interaction_record_email(
+        message_id="<live@client.lv>", received_at=riga(2026, 4, 7, 10), sender="k@example.lv", subject="?"
+    )
+    assert set(clocks(interaction)) == {"EM-ACK", "EM-REPLY"}
