@@ -8,6 +8,7 @@ from django.http import HttpRequest
 
 from agents.admin_tools import validate_by_dry_run
 from agents.models import Absence, Person, Unit
+from agents.permissions import acting_user
 from agents.services import absence_create
 
 ABSENCE_FIELDS = ("person", "kind", "starts_at", "ends_at", "substitute", "forward_number", "note")
@@ -33,7 +34,7 @@ class AbsenceForm(forms.ModelForm):
         fields = ABSENCE_FIELDS
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         if not self.errors:
             validate_by_dry_run(absence_create, **{name: data.get(name) for name in ABSENCE_FIELDS})
         return data
@@ -52,7 +53,6 @@ class AbsenceAdmin(admin.ModelAdmin):
         return obj is None and super().has_change_permission(request, obj)
 
     def save_model(self, request: HttpRequest, obj: Absence, form: forms.ModelForm, change: bool) -> None:
-        created = absence_create(
-            created_by=request.user, **{name: form.cleaned_data.get(name) for name in ABSENCE_FIELDS}
-        )
+        fields: dict[str, Any] = {name: form.cleaned_data.get(name) for name in ABSENCE_FIELDS}
+        created = absence_create(created_by=acting_user(request.user), **fields)
         obj.pk = created.pk

@@ -13,7 +13,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from agents.models import Absence, AbsenceKind, Person, Role
-from agents.permissions import roles_allowed
+from agents.permissions import acting_user, roles_allowed
 from agents.selectors import user_roles
 from agents.services import absence_create
 
@@ -22,7 +22,7 @@ ALL_ROLES = tuple(Role.values)
 
 class PersonSerializer(serializers.ModelSerializer):
     name = serializers.CharField(source="__str__", read_only=True)
-    unit = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    unit: serializers.SlugRelatedField = serializers.SlugRelatedField(slug_field="code", read_only=True)
 
     class Meta:
         model = Person
@@ -56,7 +56,7 @@ def _may_manage_absences(request: Request, person: Person) -> bool:
     user = request.user
     if user.is_staff or person.user_id == user.pk:
         return True
-    if Role.TEAM_LEAD not in user_roles(user) or person.unit_id is None:
+    if Role.TEAM_LEAD not in user_roles(user) or person.unit is None:
         return False
     return person.unit.leads.filter(user=user).exists()
 
@@ -81,5 +81,7 @@ class PersonViewSet(viewsets.ReadOnlyModelViewSet):
             return Response(AbsenceSerializer(rows, many=True).data)
         serializer = AbsenceSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        absence = absence_create(person=person, created_by=request.user, **serializer.validated_data)
+        absence = absence_create(
+            person=person, created_by=acting_user(request.user), **serializer.validated_data
+        )
         return Response(AbsenceSerializer(absence).data, status=status.HTTP_201_CREATED)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from django.conf import settings
 from django.db import models
@@ -24,7 +25,9 @@ class Unit(models.Model):
 
     code = models.SlugField(unique=True)
     name = models.CharField(max_length=200)
-    leads = models.ManyToManyField("Person", related_name="led_units", blank=True)
+    leads: models.ManyToManyField[Person, Any] = models.ManyToManyField(
+        "Person", related_name="led_units", blank=True
+    )
 
     class Meta:
         ordering = ["name"]

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.contrib.auth.models import AnonymousUser, User
+from rest_framework.exceptions import NotAuthenticated
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 
@@ -24,3 +26,10 @@ def roles_allowed(*roles: str) -> type[BasePermission]:
 
     HasRole.__name__ = "HasRole_" + "_".join(roles)
     return HasRole
+
+
+def acting_user(user: User | AnonymousUser) -> User:
+    """The logged-in user behind a request that a permission class has already admitted."""
+    if not isinstance(user, User):
+        raise NotAuthenticated
+    return user

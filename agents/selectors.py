@@ -5,25 +5,25 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.models import AnonymousUser, User
 
 from agents.errors import DomainError
 from agents.models import Absence, Person, Role
 
 
-def user_roles(user: AbstractBaseUser | AnonymousUser) -> frozenset[str]:
+def user_roles(user: User | AnonymousUser) -> frozenset[str]:
     """The role names a user holds; staff admins hold every role's read rights through `is_staff`."""
     if not user.is_authenticated:
         return frozenset()
     cached: frozenset[str] | None = getattr(user, "_cc_roles", None)
     if cached is None:
-        names = user.groups.values_list("name", flat=True)  # type: ignore[attr-defined]
+        names = user.groups.values_list("name", flat=True)
         cached = frozenset(name for name in names if name in Role.values)
-        user._cc_roles = cached  # type: ignore[union-attr]
+        setattr(user, "_cc_roles", cached)  # noqa: B010 -- a per-request cache on the user object
     return cached
 
 
-def user_has_role(user: AbstractBaseUser | AnonymousUser, *roles: str) -> bool:
+def user_has_role(user: User | AnonymousUser, *roles: str) -> bool:
     return bool(user_roles(user) & set(roles))
 
 

@@ -14,11 +14,12 @@ from agents.errors import DomainError
 
 def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     if isinstance(exc, DomainError):
-        body = {"code": exc.code, "message": exc.message, "field": exc.field}
-        return Response({"error": body}, status=status.HTTP_400_BAD_REQUEST)
+        refusal = {"code": exc.code, "message": exc.message, "field": exc.field}
+        return Response({"error": refusal}, status=status.HTTP_400_BAD_REQUEST)
     response = exception_handler(exc, context)
     if response is None or not isinstance(exc, APIException):
         return response
+    body: dict[str, Any]
     if isinstance(exc, ValidationError):
         body = {
             "code": "invalid",

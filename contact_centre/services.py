@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from datetime import date, datetime
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
@@ -54,7 +54,7 @@ def _append_locked(
     occurred_at: datetime,
     payload: dict[str, Any],
     source_key: str | None,
-    actor: AbstractBaseUser | None,
+    actor: User | None,
 ) -> Event:
     event = Event(
         seq=head.last_seq + 1,
@@ -82,7 +82,7 @@ def event_append(
     occurred_at: datetime,
     payload: dict[str, Any] | None = None,
     source_key: str | None = None,
-    actor: AbstractBaseUser | None = None,
+    actor: User | None = None,
 ) -> Event:
     """Append one event to an existing interaction.
 
@@ -120,7 +120,7 @@ def interaction_open(
     service: Service | None = None,
     unit: Unit | None = None,
     owner: Person | None = None,
-    actor: AbstractBaseUser | None = None,
+    actor: User | None = None,
 ) -> Interaction:
     """Open an interaction with its first event.
 
@@ -228,7 +228,7 @@ def email_outbound_record(
     message_id: str,
     sent_at: datetime,
     promised_on: date | None = None,
-    actor: AbstractBaseUser | None = None,
+    actor: User | None = None,
 ) -> Event:
     """Record our own outbound mail: acknowledgement, reply, or a holding reply with a promised date.
 
@@ -327,7 +327,7 @@ def call_record_outcome(
 
 
 def interaction_close(
-    *, interaction: Interaction, closed_at: datetime, reason: str = "", actor: AbstractBaseUser | None = None
+    *, interaction: Interaction, closed_at: datetime, reason: str = "", actor: User | None = None
 ) -> Interaction:
     """Close an interaction. Side effects: state, a `closed` event. Idempotent: closing twice is a no-op."""
     with transaction.atomic():

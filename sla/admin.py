@@ -8,8 +8,18 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from agents.admin_tools import validate_by_dry_run
+from agents.permissions import acting_user
 from contact_centre.admin import ReadOnlyAdmin
-from sla.models import Breach, CalendarChange, CalendarOverride, Clock, LedgerCursor, OfficeHours, Policy
+from sla.models import (
+    Breach,
+    CalendarChange,
+    CalendarOverride,
+    Clock,
+    Deadline,
+    LedgerCursor,
+    OfficeHours,
+    Policy,
+)
 from sla.services import calendar_override_create, calendar_override_delete, office_hours_set
 
 OVERRIDE_FIELDS = ("day", "kind", "replaces", "name", "legal_source", "note")
@@ -28,7 +38,7 @@ class OfficeHoursForm(forms.ModelForm):
         fields = ("weekday", "opens_at", "closes_at")
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         if not self.errors:
             validate_by_dry_run(office_hours_set, **data)
         return data
@@ -42,11 +52,13 @@ class OfficeHoursAdmin(admin.ModelAdmin):
     list_display = ("weekday", "opens_at", "closes_at")
 
     def save_model(self, request: HttpRequest, obj: OfficeHours, form: forms.ModelForm, change: bool) -> None:
-        office_hours_set(changed_by=request.user, **form.cleaned_data)
+        office_hours_set(changed_by=acting_user(request.user), **form.cleaned_data)
         obj.pk = OfficeHours.objects.get(weekday=obj.weekday).pk
 
     def delete_model(self, request: HttpRequest, obj: OfficeHours) -> None:
-        office_hours_set(weekday=obj.weekday, opens_at=None, closes_at=None, changed_by=request.user)
+        office_hours_set(
+            weekday=obj.weekday, opens_at=None, closes_at=None, changed_by=acting_user(request.user)
+        )
 
 
 class CalendarOverrideForm(forms.ModelForm):
@@ -55,7 +67,7 @@ class CalendarOverrideForm(forms.ModelForm):
         fields = OVERRIDE_FIELDS
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         if not self.errors:
             validate_by_dry_run(
                 calendar_override_create, **{name: data.get(name) for name in OVERRIDE_FIELDS}
@@ -78,15 +90,15 @@ class CalendarOverrideAdmin(admin.ModelAdmin):
     def save_model(
         self, request: HttpRequest, obj: CalendarOverride, form: forms.ModelForm, change: bool
     ) -> None:
-        data = {name: form.cleaned_data.get(name) for name in OVERRIDE_FIELDS}
-        obj.pk = calendar_override_create(created_by=request.user, **data).pk
+        data: dict[str, Any] = {name: form.cleaned_data.get(name) for name in OVERRIDE_FIELDS}
+        obj.pk = calendar_override_create(created_by=acting_user(request.user), **data).pk
 
     def delete_model(self, request: HttpRequest, obj: CalendarOverride) -> None:
-        calendar_override_delete(override=obj, deleted_by=request.user)
+        calendar_override_delete(override=obj, deleted_by=acting_user(request.user))
 
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet[CalendarOverride]) -> None:
         for override in queryset:
-            calendar_override_delete(override=override, deleted_by=request.user)
+            calendar_override_delete(override=override, deleted_by=acting_user(request.user))
 
 
 @admin.register(CalendarChange)
@@ -96,9 +108,15 @@ class CalendarChangeAdmin(ReadOnlyAdmin):
 
 @admin.register(Clock)
 class ClockAdmin(ReadOnlyAdmin):
-    list_display = ("interaction", "rule_id", "state", "started_at", "due_at", "met_at", "recomputed_by")
+    list_display = ("interaction", "rule_id", "state", "started_at", "due_at", "met_at", "deadline")
     list_filter = ("rule_id", "state")
-    list_select_related = ("interaction", "recomputed_by")
+    list_select_related = ("interaction", "deadline")
+
+
+@admin.register(Deadline)
+class DeadlineAdmin(ReadOnlyAdmin):
+    list_display = ("due_at", "basis_on", "working_days", "previous_due_at", "recomputed_by")
+    list_select_related = ("recomputed_by",)
 
 
 @admin.register(Breach)

@@ -11,7 +11,7 @@ from typing import Any
 from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field, extend_schema_view
 from rest_framework import serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
@@ -19,7 +19,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from agents.models import Role
-from agents.permissions import roles_allowed
+from agents.permissions import acting_user, roles_allowed
 from agents.selectors import user_roles
 from contact_centre.models import Channel, Event, Interaction, InteractionState
 from sla.models import Breach, Clock
@@ -44,9 +44,19 @@ def visible_channels(request: Request) -> frozenset[str]:
     return frozenset(channels)
 
 
+class ClockMovedSerializer(serializers.Serializer):
+    """How a calendar edit moved a running clock (null when it was not moved)."""
+
+    change = serializers.CharField(source="recomputed_by.description")
+    changed_at = serializers.DateTimeField(source="recomputed_by.changed_at")
+    previous_due_at = serializers.DateTimeField()
+
+
 class ClockSerializer(serializers.ModelSerializer):
     rule = serializers.CharField(source="rule_id")
     verdict = serializers.SerializerMethodField()
+    due_at = serializers.DateTimeField(read_only=True)
+    moved = serializers.SerializerMethodField()
 
     class Meta:
         model = Clock
@@ -59,12 +69,16 @@ class ClockSerializer(serializers.ModelSerializer):
             "breached_at",
             "stopped_at",
             "stop_reason",
-            "previous_due_at",
+            "moved",
             "detail",
         ]
 
     def get_verdict(self, clock: Clock) -> str:
         return clock.verdict(self.context["now"])
+
+    @extend_schema_field(ClockMovedSerializer(allow_null=True))
+    def get_moved(self, clock: Clock) -> dict[str, Any] | None:
+        return ClockMovedSerializer(clock.deadline).data if clock.was_moved else None
 
 
 class EventSerializer(serializers.ModelSerializer):
@@ -74,9 +88,9 @@ class EventSerializer(serializers.ModelSerializer):
 
 
 class InteractionSerializer(serializers.ModelSerializer):
-    service = serializers.SlugRelatedField(slug_field="code", read_only=True)
-    unit = serializers.SlugRelatedField(slug_field="code", read_only=True)
-    owner = serializers.StringRelatedField()
+    service: serializers.SlugRelatedField = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    unit: serializers.SlugRelatedField = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    owner: serializers.StringRelatedField = serializers.StringRelatedField()
     deadlines = ClockSerializer(source="clocks", many=True, read_only=True)
     rules = serializers.SerializerMethodField(help_text="Per rule ID: met | pending | breached | stopped")
 
@@ -152,8 +166,8 @@ class InteractionViewSet(TimestampedViewSetMixin, viewsets.ReadOnlyModelViewSet)
 class BreachSerializer(serializers.ModelSerializer):
     rule = serializers.CharField(source="rule_id")
     interaction_reference = serializers.CharField(source="interaction.reference", read_only=True)
-    unit = serializers.SlugRelatedField(slug_field="code", read_only=True)
-    owner = serializers.StringRelatedField()
+    unit: serializers.SlugRelatedField = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    owner: serializers.StringRelatedField = serializers.StringRelatedField()
 
     class Meta:
         model = Breach
@@ -194,7 +208,7 @@ class BreachViewSet(viewsets.ReadOnlyModelViewSet):
     def get_queryset(self) -> QuerySet[Breach]:
         filters = BreachFilterSerializer(data=self.request.query_params)
         filters.is_valid(raise_exception=True)
-        user = self.request.user
+        user = acting_user(self.request.user)
         only_owner = None if user.is_staff or Role.TEAM_LEAD in user_roles(user) else user
         return breach_list(only_owner_user=only_owner, **filters.validated_data)
 
@@ -211,5 +225,7 @@ class BreachViewSet(viewsets.ReadOnlyModelViewSet):
         breach = self.get_object()
         body = AcknowledgeSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        breach = breach_acknowledge(breach=breach, by=request.user, reason=body.validated_data["reason"])
+        breach = breach_acknowledge(
+            breach=breach, by=acting_user(request.user), reason=body.validated_data["reason"]
+        )
         return Response(BreachSerializer(breach).data)

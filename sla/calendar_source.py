@@ -24,9 +24,10 @@ _lock = threading.Lock()
 _cache: dict[str, object] = {}
 
 
-def _calendar_version() -> int:
-    latest = CalendarChange.objects.order_by("-id").values_list("id", flat=True).first()
-    return latest or 0
+def _calendar_version() -> tuple[object, ...]:
+    # Id and time together: a rolled-back change can free an id (SQLite) that a later change reuses.
+    latest = CalendarChange.objects.order_by("-id").values_list("id", "changed_at").first()
+    return latest or ()
 
 
 def calendar_build_from_database(*, first_year: int, last_year: int) -> WorkingCalendar:

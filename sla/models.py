@@ -113,6 +113,46 @@ class CalendarChange(models.Model):
         return self.description
 
 
+class Deadline(models.Model):
+    """A due time, stored once and shared by every clock that counts from the same basis.
+
+    Working-day clocks that arrived on the same Riga date with the same number of working days fall due
+    together, so they point at one Deadline row keyed by (basis_on, working_days); a calendar edit moves
+    a million pending clocks by rewriting the few hundred deadlines whose time changed. Ring clocks and
+    other fixed instants get a deadline with no basis, which a calendar edit never touches.
+    """
+
+    basis_on = models.DateField(null=True, blank=True)
+    working_days = models.PositiveSmallIntegerField(null=True, blank=True)
+    due_at = models.DateTimeField()
+    previous_due_at = models.DateTimeField(null=True, blank=True)
+    recomputed_by = models.ForeignKey("CalendarChange", on_delete=models.PROTECT, null=True, blank=True)
+
+    class Meta:
+        ordering = ["due_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["basis_on", "working_days"],
+                name="deadline_once_per_basis",
+                condition=Q(basis_on__isnull=False),
+            ),
+            models.UniqueConstraint(
+                fields=["due_at"], name="deadline_fixed_once", condition=Q(basis_on__isnull=True)
+            ),
+            models.CheckConstraint(
+                condition=Q(basis_on__isnull=True, working_days__isnull=True)
+                | Q(basis_on__isnull=False, working_days__isnull=False),
+                name="deadline_basis_complete",
+            ),
+        ]
+        # The sweep walks due times in order and joins to the pending clocks of each.
+        indexes = [models.Index(fields=["due_at"], name="deadline_due")]
+
+    def __str__(self) -> str:
+        basis = f" ({self.working_days} wd from {self.basis_on})" if self.basis_on else ""
+        return f"{self.due_at:%Y-%m-%d %H:%M:%S}{basis}"
+
+
 class ClockState(models.TextChoices):
     PENDING = "pending", _("Rit / Pending")
     MET = "met", _("Izpildīts / Met")
@@ -123,52 +163,53 @@ class ClockState(models.TextChoices):
 class Clock(models.Model):
     """One rule's deadline on one interaction.
 
-    A working-day clock stores its basis (`basis_on`, the Riga date counted from, and `working_days`)
-    so a calendar edit can recompute it in bulk; a ring clock has neither and never moves.
+    While pending, its due time is its Deadline's (so calendar edits move it); when it stops running
+    (met, breached, stopped) the due time in force is frozen into `settled_due_at`, so later edits never
+    rewrite history.
     """
 
     interaction = models.ForeignKey(Interaction, on_delete=models.PROTECT, related_name="clocks")
     rule_id = models.CharField(max_length=32)
     opened_by_seq = models.BigIntegerField(help_text="The ledger event that opened this clock")
     started_at = models.DateTimeField()
-    basis_on = models.DateField(null=True, blank=True)
-    working_days = models.PositiveSmallIntegerField(null=True, blank=True)
-    due_at = models.DateTimeField()
+    deadline = models.ForeignKey(Deadline, on_delete=models.PROTECT, related_name="clocks")
+    settled_due_at = models.DateTimeField(null=True, blank=True)
     state = models.CharField(max_length=10, choices=ClockState.choices, default=ClockState.PENDING)
     met_at = models.DateTimeField(null=True, blank=True)
     breached_at = models.DateTimeField(null=True, blank=True)
     stopped_at = models.DateTimeField(null=True, blank=True)
     stop_reason = models.CharField(max_length=40, blank=True)
     detail = models.JSONField(default=dict, blank=True)
-    recomputed_by = models.ForeignKey(CalendarChange, on_delete=models.PROTECT, null=True, blank=True)
-    previous_due_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
-        ordering = ["due_at"]
+        ordering = ["opened_by_seq", "rule_id"]
         constraints = [
             models.UniqueConstraint(
                 fields=["interaction", "rule_id", "opened_by_seq"], name="clock_once_per_opening_event"
             )
         ]
         indexes = [
-            # The breach sweep and the recompute read only pending clocks, by due time or by basis.
-            models.Index(fields=["due_at"], name="clock_pending_due", condition=Q(state="pending")),
-            models.Index(
-                fields=["basis_on", "working_days"],
-                name="clock_pending_basis",
-                condition=Q(state="pending", basis_on__isnull=False),
-            ),
-            models.Index(fields=["interaction", "rule_id"]),
+            # Sweep and recompute reach the pending clocks of a deadline through this partial index.
+            models.Index(fields=["deadline"], name="clock_pending_deadline", condition=Q(state="pending")),
         ]
 
     def __str__(self) -> str:
         return f"{self.rule_id} on {self.interaction_id} due {self.due_at:%Y-%m-%d %H:%M}"
 
+    @property
+    def due_at(self) -> datetime:
+        return self.settled_due_at or self.deadline.due_at
+
+    @property
+    def was_moved(self) -> bool:
+        """True when a calendar edit moved this running clock (its deadline names the edit)."""
+        return self.state == ClockState.PENDING and self.deadline.recomputed_by_id is not None
+
     def remaining(self, at: datetime) -> timedelta:
         return self.due_at - at
 
     def is_overdue(self, at: datetime) -> bool:
-        return self.state == ClockState.PENDING and at >= self.due_at
+        return self.state == ClockState.PENDING and at > self.due_at
 
     def verdict(self, at: datetime) -> str:
         """`met` | `pending` | `breached` | `stopped`, as the API shows it at `at`."""

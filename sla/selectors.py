@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date, datetime, time, timedelta
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 
@@ -22,7 +22,7 @@ def _day_start(day: date) -> datetime:
 
 
 def _breached_clocks(now: datetime) -> QuerySet[Clock]:
-    overdue = Q(state=ClockState.PENDING, due_at__lt=now)
+    overdue = Q(state=ClockState.PENDING, deadline__due_at__lt=now)
     return Clock.objects.filter(Q(state=ClockState.BREACHED) | overdue, interaction=OuterRef("pk"))
 
 
@@ -54,14 +54,21 @@ def interaction_list(
         queryset = queryset.filter(has_breach if breached else ~has_breach)
     return (
         queryset.select_related("service", "unit", "owner__user")
-        .prefetch_related(Prefetch("clocks", queryset=Clock.objects.order_by("opened_by_seq", "rule_id")))
+        .prefetch_related(
+            Prefetch(
+                "clocks",
+                queryset=Clock.objects.select_related("deadline__recomputed_by").order_by(
+                    "opened_by_seq", "rule_id"
+                ),
+            )
+        )
         .order_by("-opened_at", "-id")
     )
 
 
 def breach_list(
     *,
-    only_owner_user: AbstractBaseUser | None = None,
+    only_owner_user: User | None = None,
     rule: str | None = None,
     unit: str | None = None,
     agent: int | None = None,

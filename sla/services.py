@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
-from django.db import IntegrityError, connection, transaction
-from django.db.models import F, Q
+from django.contrib.auth.models import User
+from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from agents.errors import DomainError
@@ -23,9 +24,9 @@ from sla.calendar import (
 )
 from sla.calendar_source import (
     FIRST_YEAR,
+    YEARS_AHEAD,
     calendar_build_from_database,
     calendar_forget,
-    current_calendar,
 )
 from sla.models import (
     Breach,
@@ -33,6 +34,7 @@ from sla.models import (
     CalendarOverride,
     Clock,
     ClockState,
+    Deadline,
     OfficeHours,
     OverrideKind,
     Policy,
@@ -87,6 +89,22 @@ class SyncContext:
     policies: dict[str, Policy]
 
 
+def deadline_for_basis(basis_on: date, working_days: int, calendar: WorkingCalendar) -> Deadline:
+    """The shared deadline of everything counted `working_days` from `basis_on` (kept current by edits)."""
+    deadline, _created = Deadline.objects.get_or_create(
+        basis_on=basis_on,
+        working_days=working_days,
+        defaults={"due_at": due_from_basis(basis_on, working_days, calendar)},
+    )
+    return deadline
+
+
+def deadline_fixed(due_at: datetime) -> Deadline:
+    """A deadline at a fixed instant (rings), which no calendar edit moves."""
+    deadline, _created = Deadline.objects.get_or_create(basis_on=None, working_days=None, due_at=due_at)
+    return deadline
+
+
 def clock_open(
     ctx: SyncContext,
     *,
@@ -99,31 +117,25 @@ def clock_open(
     """Open `rule_id`'s clock from `event`. Idempotency key: (interaction, rule, opening event)."""
     policy = policy_get(rule_id, ctx.policies)
     if policy.kind == PolicyKind.RINGS:
-        due_at = policy_due_at(policy, event.occurred_at, ctx.calendar)
+        deadline = deadline_fixed(policy_due_at(policy, event.occurred_at, ctx.calendar))
     else:
         basis_on = basis_on or local_date(event.occurred_at, ctx.calendar)
         working_days = policy.amount if working_days is None else working_days
-        due_at = due_from_basis(basis_on, working_days, ctx.calendar)
+        deadline = deadline_for_basis(basis_on, working_days, ctx.calendar)
     clock, _created = Clock.objects.get_or_create(
         interaction_id=event.interaction_id,
         rule_id=policy.rule_id,
         opened_by_seq=event.seq,
-        defaults={
-            "started_at": event.occurred_at,
-            "basis_on": basis_on,
-            "working_days": working_days,
-            "due_at": due_at,
-            "detail": detail or {},
-        },
+        defaults={"started_at": event.occurred_at, "deadline": deadline, "detail": detail or {}},
     )
     return clock
 
 
 def pending_clocks(interaction_id: int, *rule_ids: str) -> list[Clock]:
     return list(
-        Clock.objects.select_for_update().filter(
-            interaction_id=interaction_id, rule_id__in=rule_ids, state=ClockState.PENDING
-        )
+        Clock.objects.select_for_update()
+        .select_related("deadline")
+        .filter(interaction_id=interaction_id, rule_id__in=rule_ids, state=ClockState.PENDING)
     )
 
 
@@ -131,7 +143,9 @@ def unsettled_clocks(interaction_id: int, *rule_ids: str) -> list[Clock]:
     """Clocks still waiting for their fact: pending, or breached by the sweep before the fact came."""
     waiting = Q(state=ClockState.PENDING) | Q(state=ClockState.BREACHED, met_at__isnull=True)
     return list(
-        Clock.objects.select_for_update().filter(waiting, interaction_id=interaction_id, rule_id__in=rule_ids)
+        Clock.objects.select_for_update()
+        .select_related("deadline")
+        .filter(waiting, interaction_id=interaction_id, rule_id__in=rule_ids)
     )
 
 
@@ -146,13 +160,15 @@ def clock_settle(
     if detail:
         clock.detail = {**clock.detail, **detail}
     met = (at <= clock.due_at) if on_time is None else on_time
+    if clock.state == ClockState.PENDING:
+        clock.settled_due_at = clock.due_at  # frozen: later calendar edits do not rewrite a verdict
     if clock.state == ClockState.PENDING and met:
         clock.state, clock.met_at = ClockState.MET, at
     elif clock.state == ClockState.PENDING:
         clock.state, clock.met_at, clock.breached_at = ClockState.BREACHED, at, clock.due_at
     elif clock.state == ClockState.BREACHED and clock.met_at is None:
         clock.met_at = at
-    clock.save(update_fields=["state", "met_at", "breached_at", "detail"])
+    clock.save(update_fields=["state", "settled_due_at", "met_at", "breached_at", "detail"])
     if clock.state == ClockState.BREACHED:
         breach_raise(clock)
     return clock
@@ -162,10 +178,11 @@ def clock_stop(clock: Clock, *, at: datetime, reason: str, detail: dict | None =
     """Stop a pending clock without a verdict (a short abandon, a closed matter)."""
     if clock.state != ClockState.PENDING:
         return clock
+    clock.settled_due_at = clock.due_at
     clock.state, clock.stopped_at, clock.stop_reason = ClockState.STOPPED, at, reason
     if detail:
         clock.detail = {**clock.detail, **detail}
-    clock.save(update_fields=["state", "stopped_at", "stop_reason", "detail"])
+    clock.save(update_fields=["state", "settled_due_at", "stopped_at", "stop_reason", "detail"])
     return clock
 
 
@@ -235,15 +252,14 @@ def calendar_override_create(
     legal_source: str,
     replaces: date | None = None,
     note: str = "",
-    created_by: AbstractBaseUser | None = None,
+    created_by: User | None = None,
 ) -> CalendarOverride:
     """Add a holiday, a day off or a working Saturday, and move every pending clock it affects.
 
     Side effects: the override, a CalendarChange audit row, updated clocks (each naming the change).
     """
     with transaction.atomic():
-        before = _calendar_fresh()
-        _override_check(day, kind, replaces, legal_source, before)
+        _override_check(day, kind, replaces, legal_source, _calendar_fresh())
         override = CalendarOverride.objects.create(
             day=day,
             kind=kind,
@@ -254,23 +270,20 @@ def calendar_override_create(
             created_by=created_by,
         )
         description = f"{kind} {day}" + (f" (replaces {replaces})" if replaces else "") + f": {name}"
-        _calendar_changed(before=before, description=description, changed_by=created_by)
+        _calendar_changed(description=description, changed_by=created_by)
     return override
 
 
-def calendar_override_delete(
-    *, override: CalendarOverride, deleted_by: AbstractBaseUser | None = None
-) -> None:
+def calendar_override_delete(*, override: CalendarOverride, deleted_by: User | None = None) -> None:
     """Remove an override and move every pending clock it affected back."""
     with transaction.atomic():
-        before = _calendar_fresh()
         description = f"removed {override.kind} {override.day}: {override.name}"
         override.delete()
-        _calendar_changed(before=before, description=description, changed_by=deleted_by)
+        _calendar_changed(description=description, changed_by=deleted_by)
 
 
 def office_hours_set(
-    *, weekday: int, opens_at: time | None, closes_at: time | None, changed_by: AbstractBaseUser | None = None
+    *, weekday: int, opens_at: time | None, closes_at: time | None, changed_by: User | None = None
 ) -> None:
     """Set (or, with None, close) a weekday's office hours and move the clocks it affects."""
     if not 0 <= weekday <= 6:  # noqa: PLR2004
@@ -278,84 +291,56 @@ def office_hours_set(
     if (opens_at is None) != (closes_at is None) or (opens_at and closes_at and closes_at <= opens_at):
         raise DomainError("office_hours_invalid", "Closing must come after opening", field="closes_at")
     with transaction.atomic():
-        before = _calendar_fresh()
         if opens_at is None:
             OfficeHours.objects.filter(weekday=weekday).delete()
         else:
-            OfficeHours.objects.update_or_create(
-                weekday=weekday, defaults={"opens_at": opens_at, "closes_at": closes_at}
-            )
-        _calendar_changed(
-            before=before, description=f"office hours of weekday {weekday}", changed_by=changed_by
-        )
+            hours: dict[str, Any] = {"opens_at": opens_at, "closes_at": closes_at}
+            OfficeHours.objects.update_or_create(weekday=weekday, defaults=hours)
+        _calendar_changed(description=f"office hours of weekday {weekday}", changed_by=changed_by)
 
 
 def _calendar_fresh() -> WorkingCalendar:
     # Built from rows inside this transaction, never from the process cache, so a rolled-back edit
     # cannot leave a calendar behind that other code would trust.
-    return calendar_build_from_database(first_year=FIRST_YEAR, last_year=current_calendar().last_year)
+    return calendar_build_from_database(
+        first_year=FIRST_YEAR, last_year=timezone.localdate().year + YEARS_AHEAD
+    )
 
 
-def _calendar_changed(
-    *, before: WorkingCalendar, description: str, changed_by: AbstractBaseUser | None
-) -> None:
-    after = _calendar_fresh()
+def _calendar_changed(*, description: str, changed_by: User | None) -> None:
     change = CalendarChange.objects.create(description=description[:500], changed_by=changed_by)
-    change.clocks_moved = clocks_recompute(before=before, after=after, change=change)
+    change.clocks_moved = deadlines_recompute(calendar=_calendar_fresh(), change=change)
     change.save(update_fields=["clocks_moved"])
     transaction.on_commit(calendar_forget)
 
 
-def clocks_recompute(*, before: WorkingCalendar, after: WorkingCalendar, change: CalendarChange) -> int:
-    """Move the due time of every pending working-day clock whose due time the edit changes.
+def deadlines_recompute(*, calendar: WorkingCalendar, change: CalendarChange | None) -> int:
+    """Move every working-day deadline whose due time `calendar` now puts elsewhere.
 
-    Clocks share a due time per (basis date, working days), so the new due times are computed once per
-    distinct pair (a few thousand) and written with one set-based UPDATE; each moved clock records the
-    change and its previous due time. Returns the number of clocks moved.
+    Each moved deadline names the change and keeps its previous time, which is what every pending clock
+    on it shows. Returns the number of pending clocks moved. Deadlines are few (one per basis date and
+    number of working days), so this is a few thousand pure computations and a few hundred row writes
+    whatever the number of clocks; the count uses the partial index on pending clocks.
     """
-    pairs = (
-        Clock.objects.filter(state=ClockState.PENDING, basis_on__isnull=False)
-        .values_list("basis_on", "working_days")
-        .distinct()
-    )
-    moved = []
-    for basis_on, working_days in pairs:
-        new_due = due_from_basis(basis_on, working_days, after)
-        if new_due != due_from_basis(basis_on, working_days, before):
-            moved.append((basis_on, working_days, new_due))
+    moved: list[Deadline] = []
+    for deadline in Deadline.objects.filter(basis_on__isnull=False).only(
+        "basis_on", "working_days", "due_at"
+    ):
+        new_due = due_from_basis(deadline.basis_on, deadline.working_days, calendar)  # type: ignore[arg-type]
+        if new_due != deadline.due_at:
+            deadline.previous_due_at, deadline.due_at, deadline.recomputed_by = (
+                deadline.due_at,
+                new_due,
+                change,
+            )
+            moved.append(deadline)
+    Deadline.objects.bulk_update(moved, ["previous_due_at", "due_at", "recomputed_by"], batch_size=500)
     if not moved:
         return 0
-    if connection.vendor == "postgresql":
-        return _clocks_move_postgresql(moved, change)
-    return _clocks_move_per_pair(moved, change)
+    return Clock.objects.filter(state=ClockState.PENDING, deadline__in=[d.pk for d in moved]).count()
 
 
-def _clocks_move_postgresql(moved: list[tuple[date, int, datetime]], change: CalendarChange) -> int:
-    values = ", ".join(["(%s::date, %s::int, %s::timestamptz)"] * len(moved))
-    params: list[object] = [change.pk]
-    for row in moved:
-        params.extend(row)
-    sql = f"""
-        UPDATE sla_clock AS c
-        SET previous_due_at = c.due_at, due_at = v.due_at, recomputed_by_id = %s
-        FROM (VALUES {values}) AS v(basis_on, working_days, due_at)
-        WHERE c.state = 'pending' AND c.basis_on = v.basis_on AND c.working_days = v.working_days
-    """  # noqa: S608 -- only placeholders are interpolated
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return cursor.rowcount
-
-
-def _clocks_move_per_pair(moved: list[tuple[date, int, datetime]], change: CalendarChange) -> int:
-    total = 0
-    for basis_on, working_days, new_due in moved:
-        total += Clock.objects.filter(
-            state=ClockState.PENDING, basis_on=basis_on, working_days=working_days
-        ).update(previous_due_at=F("due_at"), due_at=new_due, recomputed_by=change)
-    return total
-
-
-def breach_acknowledge(*, breach: Breach, by: AbstractBaseUser, reason: str) -> Breach:
+def breach_acknowledge(*, breach: Breach, by: User, reason: str) -> Breach:
     """A team lead's acknowledgement with a reason. Idempotent: the first acknowledgement stands."""
     with transaction.atomic():
         locked = Breach.objects.select_for_update().get(pk=breach.pk)

@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from django.db import transaction
-from django.db.models import F
 
 from contact_centre.models import Event
 from sla.calendar_source import current_calendar
@@ -49,16 +48,17 @@ def clock_breach_overdue(*, now: datetime, grace: timedelta = timedelta(seconds=
     """
     clock_sync()
     raised = []
-    due_ids = list(
-        Clock.objects.filter(state=ClockState.PENDING, due_at__lt=now - grace)
-        .order_by("due_at")
-        .values_list("pk", flat=True)[:1000]
+    # deadline_due finds the due times in order; clock_pending_deadline joins their pending clocks.
+    due = list(
+        Clock.objects.filter(state=ClockState.PENDING, deadline__due_at__lt=now - grace)
+        .order_by("deadline__due_at")
+        .values_list("pk", "deadline__due_at")[:1000]
     )
-    for clock_id in due_ids:
+    for clock_id, due_at in due:
         with transaction.atomic():
             claimed = Clock.objects.filter(pk=clock_id, state=ClockState.PENDING).update(
-                state=ClockState.BREACHED, breached_at=F("due_at")
+                state=ClockState.BREACHED, breached_at=due_at, settled_due_at=due_at
             )
             if claimed:
-                raised.append(breach_raise(Clock.objects.get(pk=clock_id)))
+                raised.append(breach_raise(Clock.objects.select_related("deadline").get(pk=clock_id)))
     return raised

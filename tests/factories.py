@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import factory
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
+from django.contrib.auth.models import Group, User
 
 from agents.models import Person, Unit
 
@@ -16,7 +16,7 @@ RIGA = ZoneInfo("Europe/Riga")
 
 def riga(*args: int) -> datetime:
     """An aware Riga wall-clock datetime: riga(2026, 4, 7, 10, 0)."""
-    return datetime(*args, tzinfo=RIGA)  # type: ignore[misc]
+    return datetime(*args, tzinfo=RIGA)
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -31,10 +31,11 @@ class UserFactory(factory.django.DjangoModelFactory):
     password = factory.PostGenerationMethodCall("set_password", "secret-pass-1")
 
     @factory.post_generation
-    def roles(self, create: bool, extracted: list[str] | None, **kwargs: object) -> None:
+    def roles(user: User, create: bool, extracted: list[str] | None, **kwargs: object) -> None:
+        # factory_boy passes the created row as the first argument, not the factory.
         for role in extracted or []:
-            self.groups.add(Group.objects.get(name=role))
-        self.save()
+            user.groups.add(Group.objects.get(name=role))
+        user.save()
 
 
 class UnitFactory(factory.django.DjangoModelFactory):

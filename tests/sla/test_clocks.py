@@ -196,7 +196,7 @@ def test_sync_applies_each_event_once_across_repeated_runs() -> None:
     assert Clock.objects.count() == 2
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_a_committed_ledger_write_opens_its_clocks_without_anyone_calling_sync() -> None:
     interaction = interaction_record_email(
         message_id="<live@client.lv>", received_at=riga(2026, 4, 7, 10), sender="k@example.lv", subject="?"

@@ -1,0 +1,91 @@
+"""Every endpoint, every role and anonymous: who may read and do what (DATA)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pytest
+from django.contrib.auth.models import AbstractUser
+from rest_framework.test import APIClient
+
+from agents.models import Person, Role, Unit
+from contact_centre.services import interaction_record_call, interaction_record_email
+from sla.models import Breach
+from sla.sync import clock_breach_overdue
+from tests.factories import PersonFactory, UserFactory, riga
+
+pytestmark = pytest.mark.django_db
+
+PERSONAS = ("anonymous", "no_role", "phone_agent", "email_handler", "team_lead", "quality_officer", "staff")
+
+
+@dataclass
+class World:
+    users: dict[str, AbstractUser | None]
+    agent: Person
+    email_id: int
+    phone_id: int
+    breach_id: int
+
+
+@pytest.fixture
+def world() -> World:
+    unit = Unit.objects.create(code="kac", name="KAC")
+    people = {role: PersonFactory(user__username=role, user__roles=[role], unit=unit) for role in Role.values}
+    unit.leads.add(people[Role.TEAM_LEAD])
+    email = interaction_record_email(
+        message_id="<m@client.lv>", received_at=riga(2026, 4, 7, 10), sender="k@example.lv", subject="?"
+    )
+    phone = interaction_record_call(
+        sip_call_id="c1", arrived_at=riga(2026, 4, 7, 10), caller="+37120000000", in_office_hours=True
+    )
+    clock_breach_overdue(now=riga(2026, 4, 30, 12))
+    users: dict[str, AbstractUser | None] = {role: people[role].user for role in Role.values}
+    users |= {
+        "anonymous": None,
+        "no_role": UserFactory(username="nobody"),
+        "staff": UserFactory(username="admin", is_staff=True),
+    }
+    return World(users, people[Role.PHONE_AGENT], email.pk, phone.pk, Breach.objects.first().pk)
+
+
+def request_as(world: World, persona: str, method: str, path: str, data: dict | None = None) -> int:
+    client = APIClient()
+    if world.users[persona] is not None:
+        client.force_authenticate(world.users[persona])
+    response = client.generic(
+        method, path, data=data and __import__("json").dumps(data), content_type="application/json"
+    )
+    return response.status_code
+
+
+ABSENCE = {"kind": "leave", "starts_at": "2026-05-04T00:00:00+03:00", "ends_at": "2026-05-08T00:00:00+03:00"}
+
+# persona order: anonymous, no_role, phone_agent, email_handler, team_lead, quality_officer, staff
+MATRIX = [
+    ("GET", "/api/interactions/", None, (401, 403, 200, 200, 200, 200, 200)),
+    ("GET", "/api/interactions/{email_id}/", None, (401, 403, 404, 200, 200, 404, 200)),
+    ("GET", "/api/interactions/{phone_id}/", None, (401, 403, 200, 404, 200, 200, 200)),
+    ("GET", "/api/breaches/", None, (401, 403, 200, 200, 200, 403, 200)),
+    (
+        "POST",
+        "/api/breaches/{breach_id}/acknowledge/",
+        {"reason": "Darbinieku trūkums"},
+        (401, 403, 403, 403, 200, 403, 200),
+    ),
+    ("GET", "/api/agents/", None, (401, 403, 200, 200, 200, 200, 200)),
+    ("GET", "/api/agents/{agent_id}/absences/", None, (401, 403, 200, 403, 200, 403, 200)),
+    ("POST", "/api/agents/{agent_id}/absences/", ABSENCE, (401, 403, 201, 403, 201, 403, 201)),
+    ("GET", "/api/schema/", None, (200, 200, 200, 200, 200, 200, 200)),
+]
+
+
+@pytest.mark.parametrize(("method", "path", "data", "expected"), MATRIX)
+@pytest.mark.parametrize("persona_index", range(len(PERSONAS)), ids=PERSONAS)
+def test_every_endpoint_admits_exactly_its_roles(
+    world: World, method: str, path: str, data: dict | None, expected: tuple[int, ...], persona_index: int
+) -> None:
+    url = path.format(
+        email_id=world.email_id, phone_id=world.phone_id, breach_id=world.breach_id, agent_id=world.agent.pk
+    )
+    assert request_as(world, PERSONAS[persona_index], method, url, data) == expected[persona_index]
