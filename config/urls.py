@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 from django.urls import include, path
+from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
@@ -16,6 +17,8 @@ router.register("breaches", BreachViewSet, basename="breach")
 router.register("agents", PersonViewSet, basename="agent")
 
 urlpatterns = [
+    # The workplace UI comes with issue 6; until then the front page is the browsable API.
+    path("", RedirectView.as_view(url="/api/", permanent=False)),
     path("admin/", admin.site.urls),
     path("api/", include(router.urls)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date, datetime, time, timedelta
+from typing import TypeVar
 
 from django.contrib.auth.models import User
-from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Exists, Model, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from contact_centre.models import Interaction
@@ -14,11 +15,23 @@ from sla.models import Breach, Clock, ClockState, Policy
 from sla.services import policy_get
 
 ONE_DAY = timedelta(days=1)
+_Row = TypeVar("_Row", bound=Model)
 
 
 def _day_start(day: date) -> datetime:
     """Midnight of a Riga calendar date (the API's date filters are local dates)."""
     return timezone.make_aware(datetime.combine(day, time.min))
+
+
+def _within_days(
+    queryset: QuerySet[_Row], field: str, first: date | None, last: date | None
+) -> QuerySet[_Row]:
+    """Rows whose `field` falls on the Riga dates first..last, both included (either may be open)."""
+    if first:
+        queryset = queryset.filter(**{f"{field}__gte": _day_start(first)})
+    if last:
+        queryset = queryset.filter(**{f"{field}__lt": _day_start(last + ONE_DAY)})
+    return queryset
 
 
 def _breached_clocks(now: datetime) -> QuerySet[Clock]:
@@ -45,10 +58,7 @@ def interaction_list(
         queryset = queryset.filter(state=state)
     if service:
         queryset = queryset.filter(service__code=service)
-    if opened_from:
-        queryset = queryset.filter(opened_at__gte=_day_start(opened_from))
-    if opened_to:
-        queryset = queryset.filter(opened_at__lt=_day_start(opened_to + ONE_DAY))
+    queryset = _within_days(queryset, "opened_at", opened_from, opened_to)
     if breached is not None:
         has_breach = Exists(_breached_clocks(now))
         queryset = queryset.filter(has_breach if breached else ~has_breach)
@@ -87,8 +97,5 @@ def breach_list(
         queryset = queryset.filter(unit__code=unit)
     if agent:
         queryset = queryset.filter(owner_id=agent)
-    if breached_from:
-        queryset = queryset.filter(breached_at__gte=_day_start(breached_from))
-    if breached_to:
-        queryset = queryset.filter(breached_at__lt=_day_start(breached_to + ONE_DAY))
+    queryset = _within_days(queryset, "breached_at", breached_from, breached_to)
     return queryset.order_by("-breached_at", "-id")
