@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from io import StringIO
 
 import pytest
@@ -40,7 +40,7 @@ def client_as_lead(lead: Person) -> APIClient:
     return client
 
 
-def client_email(n: int, at=None) -> int:  # noqa: ANN001
+def client_email(n: int, at: datetime | None = None) -> int:
     interaction = interaction_record_email(
         message_id=f"<m{n}@client.lv>",
         received_at=at or riga(2026, 4, 7, 10),
