@@ -6,7 +6,7 @@ import threading
 
 import pytest
 from django.core.management import CommandError, call_command
-from django.db import connection, connections
+from django.db import ProgrammingError, connection, connections, transaction
 
 from agents.errors import DomainError
 from contact_centre.models import Event, EventKind, Interaction
@@ -120,6 +120,31 @@ def test_events_cannot_be_changed_or_deleted_through_the_orm() -> None:
         event.delete()
 
 
+def forge(sql: str, params: list[object]) -> None:
+    """Tamper as a database superuser would: on PostgreSQL, past the append-only trigger."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SET LOCAL session_replication_role = replica")  # disables user triggers
+        cursor.execute(sql, params)
+
+
+def test_postgresql_itself_refuses_to_change_or_delete_an_event() -> None:
+    if connection.vendor != "postgresql":
+        pytest.fail("this test needs the PostgreSQL peer")
+    event = record_email().events.get()
+    for sql in (
+        "UPDATE contact_centre_event SET payload = '{}' WHERE seq = %s",
+        "DELETE FROM contact_centre_event WHERE seq = %s",
+    ):
+        with (
+            pytest.raises(ProgrammingError, match="append-only"),
+            transaction.atomic(),
+            connection.cursor() as cur,
+        ):
+            cur.execute(sql, [event.seq])
+    assert ledger_chain_verify().intact
+
+
 def _three_events() -> list[Event]:
     for n in range(3):
         record_email(f"<m{n}@client.lv>")
@@ -135,21 +160,14 @@ def test_ledger_verify_passes_an_untouched_chain(capsys: pytest.CaptureFixture[s
 
 def test_ledger_verify_names_an_edited_event() -> None:
     events = _three_events()
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "UPDATE contact_centre_event SET occurred_at = occurred_at + interval '1 hour' WHERE seq = %s"
-            if connection.vendor == "postgresql"
-            else "UPDATE contact_centre_event SET source_key = 'forged' WHERE seq = %s",
-            [events[1].seq],
-        )
+    forge("UPDATE contact_centre_event SET source_key = 'forged' WHERE seq = %s", [events[1].seq])
     with pytest.raises(CommandError, match=f"seq={events[1].seq}: content does not match"):
         call_command("ledger_verify")
 
 
 def test_ledger_verify_names_a_deleted_event() -> None:
     events = _three_events()
-    with connection.cursor() as cursor:
-        cursor.execute("DELETE FROM contact_centre_event WHERE seq = %s", [events[1].seq])
+    forge("DELETE FROM contact_centre_event WHERE seq = %s", [events[1].seq])
     report = ledger_chain_verify()
     assert report.first_broken_seq == events[1].seq
     assert "missing" in report.problem
@@ -157,8 +175,7 @@ def test_ledger_verify_names_a_deleted_event() -> None:
 
 def test_ledger_verify_notices_the_last_event_deleted() -> None:
     events = _three_events()
-    with connection.cursor() as cursor:
-        cursor.execute("DELETE FROM contact_centre_event WHERE seq = %s", [events[-1].seq])
+    forge("DELETE FROM contact_centre_event WHERE seq = %s", [events[-1].seq])
     report = ledger_chain_verify()
     assert report.first_broken_seq == events[-1].seq
 
