@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from io import StringIO
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -167,7 +168,6 @@ def test_sla_due_prints_one_riga_time_per_arrival(capsys: pytest.CaptureFixture[
 
 def test_sla_due_uses_the_database_calendar() -> None:
     calendar_override_create(day=date(2026, 5, 12), kind=OverrideKind.HOLIDAY, name="X", legal_source=SOURCE)
-    from io import StringIO
 
     out = StringIO()
     call_command("sla_due", "EM-ACK", "2026-05-11T09:00", stdout=out)
@@ -185,3 +185,39 @@ def test_sla_due_uses_the_database_calendar() -> None:
 def test_sla_due_names_what_is_wrong(args: list[str], message: str) -> None:
     with pytest.raises(CommandError, match=message):
         call_command("sla_due", *args)
+
+
+def test_the_override_command_adds_lists_and_removes_with_the_same_checks() -> None:
+    email_at(riga(2026, 5, 11, 10), "cli")
+    out = StringIO()
+    call_command(
+        "calendar_override",
+        "add",
+        "2026-05-12",
+        "holiday",
+        "--name",
+        "Hokejs",
+        "--source",
+        SOURCE,
+        stdout=out,
+    )
+    assert "2 pending clocks moved" in out.getvalue()
+    call_command("calendar_override", "list", "--year", "2026", stdout=out)
+    assert "2026-05-12 holiday: Hokejs" in out.getvalue()
+    call_command("calendar_override", "remove", "2026-05-12", stdout=out)
+    assert reply_clock("cli").due_at == riga(2026, 5, 13, 17, 15)
+    with pytest.raises(CommandError, match="not a Saturday"):
+        call_command(
+            "calendar_override",
+            "add",
+            "2026-05-13",
+            "working_saturday",
+            "--replaces",
+            "2026-05-12",
+            "--name",
+            "X",
+            "--source",
+            SOURCE,
+        )
+    with pytest.raises(CommandError, match="not a date"):
+        call_command("calendar_override", "add", "2026-02-30", "holiday", "--name", "X", "--source", SOURCE)

@@ -7,9 +7,10 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
+from django.contrib.auth.models import Group, User
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from rest_framework.authtoken.models import Token
 
 from agents.models import Person, Role, Unit
 
@@ -37,9 +38,10 @@ class Command(BaseCommand):
                 if role == Role.TEAM_LEAD:
                     unit.leads.add(person)
             self._admin(password)
-        self.stdout.write(f"Demo users (password for all: {password}):")
+        self.stdout.write(f"Demo users (password for all: {password}; API: Authorization: Token <token>):")
         for username, first, last, role, *_ in DEMO_PEOPLE:
-            self.stdout.write(f"  {username:<8} {first} {last} — {role}")
+            token, _ = Token.objects.get_or_create(user=User.objects.get(username=username))
+            self.stdout.write(f"  {username:<8} {first} {last} — {role:<16} token {token.key}")
         self.stdout.write("  admin    staff admin (Django admin at /admin/)")
 
     def _person(self, row: tuple[str, ...], password: str, unit: Unit) -> Person:
