@@ -22,26 +22,26 @@ from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta, timezone
-from enum import StrEnum
-from itertools import accumulate
+from datetime import date, datetime, time, timedelta, timezone
 from types import MappingProxyType
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from agents.errors import DomainError
+from sla.calendar_tables import (
+    EPOCH,
+    ONE_US,
+    OfficeHours,
+    build_tables,
+    check_working_saturdays,
+    epoch_us,
+    office_span,
+    zone_named,
+)
+from sla.rings import RingCadence, RingVerdict, ring_count, ring_deadline_ms, ring_verdict
 
-OfficeHours = Mapping[int, tuple[time, time] | None]
-
-SATURDAY = 5
-_ONE_DAY = timedelta(days=1)
-_ONE_US = timedelta(microseconds=1)
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-# Every "within N working days" in the handbook has N <= 7; larger N take the general path.
-_PRECOMPUTED_WORKING_DAYS = 10
-# Stands in for datetime.UTC when a zone has no UTC-day tables: a tzinfo no datetime carries.
-_NO_FAST_PATH = timezone(timedelta(0), "no fast path")
+# The ring functions live in sla.rings; importing them from here keeps one entry point for callers.
+__all__ = ["RingCadence", "RingVerdict", "ring_count", "ring_deadline_ms", "ring_verdict"]
 
 # Weekday 0 = Monday … 6 = Sunday (date.weekday()). The handbook's PH-HOURS defaults.
 DEFAULT_OFFICE_HOURS: OfficeHours = MappingProxyType(
@@ -113,14 +113,14 @@ class WorkingCalendar:
     # index at 00:00 UTC (`_utc_day_before`), the UTC hour at which the next local day begins
     # (`_utc_cut_hour`; 0 if none does) and the local day index from then on (`_utc_day_after`); -1
     # past the range. So a UTC datetime, which is what the database returns, needs no timestamp() and
-    # no bisect. `_utc` is datetime.UTC when these tables exist, _NO_FAST_PATH for zones whose midnights are
+    # no bisect. `_utc` is datetime.UTC when these tables exist, NO_FAST_PATH for zones whose midnights are
     # not on a whole UTC hour.
     _utc: timezone
     _utc_first_ordinal: int
     _utc_cut_hour: tuple[int, ...]
     _utc_day_before: tuple[int, ...]
     _utc_day_after: tuple[int, ...]
-    # The hot path's answers, precomputed for 1.._PRECOMPUTED_WORKING_DAYS working days: the due time
+    # The hot path's answers, precomputed for 1..PRECOMPUTED_WORKING_DAYS working days: the due time
     # per local day index, and per UTC day before and after its cut hour; each ends where the range does.
     _due_local: dict[int, tuple[datetime, ...]]
     _due_utc_before: dict[int, tuple[datetime, ...]]
@@ -157,15 +157,15 @@ class WorkingCalendar:
         """
         if first_year > last_year:
             raise DomainError("calendar_invalid", f"first_year {first_year} is after last_year {last_year}")
-        tz = _zone(time_zone)
+        tz = zone_named(time_zone)
         holiday_set = frozenset(holidays)
         saturdays = dict(working_saturdays)
-        _check_working_saturdays(saturdays, holiday_set)
+        check_working_saturdays(saturdays, holiday_set)
         off_set = frozenset(days_off) | frozenset(saturdays.values())
         first_day = date(first_year, 1, 1)
         days = [first_day + timedelta(days=k) for k in range((date(last_year, 12, 31) - first_day).days + 1)]
         spans = [
-            _office_span(
+            office_span(
                 day,
                 saturdays=saturdays,
                 days_off=off_set,
@@ -183,155 +183,8 @@ class WorkingCalendar:
             _holidays=holiday_set,
             _first_ordinal=first_day.toordinal(),
             _n_days=len(days),
-            **_tables(days, spans, tz),
+            **build_tables(days, spans, tz),
         )
-
-
-def _tables(days: list[date], spans: list[tuple[datetime, datetime] | None], tz: ZoneInfo) -> dict[str, Any]:
-    """The lookup tables of WorkingCalendar (see its attributes) from each day's office span."""
-    working = bytes(span is not None for span in spans)
-    hours = [span for span in spans if span is not None]
-    wd_through = list(accumulate(working))
-    open_us = tuple(_epoch_us(opening) for opening, _ in hours)
-    close_us = tuple(_epoch_us(closing) for _, closing in hours)
-    close_at = tuple(closing for _, closing in hours)
-    # Local midnight is never inside a DST gap in Riga (clocks move at 03:00/04:00), and zoneinfo
-    # resolves fold=0 consistently elsewhere, so these boundaries are strictly increasing.
-    day_start_ts = tuple(
-        datetime.combine(d, time(0), tzinfo=tz).timestamp() for d in [*days, days[-1] + _ONE_DAY]
-    )
-    utc_days = _utc_day_tables(days[0] - _ONE_DAY, day_start_ts)
-    utc_first_ordinal, before, after, cut = utc_days or (0, (), (), ())
-    return {
-        "_day_start_ts": day_start_ts,
-        "_working": working,
-        "_wd_through": tuple(wd_through),
-        "_open_at": tuple(opening for opening, _ in hours),
-        "_close_at": close_at,
-        "_open_us": open_us,
-        "_close_us": close_us,
-        "_cum_us": (
-            0,
-            *accumulate(closing - opening for opening, closing in zip(open_us, close_us, strict=True)),
-        ),
-        "_utc": UTC if utc_days is not None else _NO_FAST_PATH,
-        "_utc_first_ordinal": utc_first_ordinal,
-        "_utc_cut_hour": cut,
-        "_utc_day_before": before,
-        "_utc_day_after": after,
-        "_due_local": _due_tables(range(len(days)), wd_through, close_at),
-        "_due_utc_before": _due_tables(before, wd_through, close_at),
-        "_due_utc_after": _due_tables(after, wd_through, close_at),
-    }
-
-
-def _utc_day_tables(
-    utc_first_day: date, day_start_ts: tuple[float, ...]
-) -> tuple[int, tuple[int, ...], tuple[int, ...], tuple[int, ...]] | None:
-    """(first UTC ordinal, local day at 00:00 UTC, local day after the cut, cut hour); see the slots.
-
-    The tables start at the first UTC day whose 00:00 is inside the range, so that -1 only trails.
-    """
-    n_days = len(day_start_ts) - 1
-    start = datetime.combine(utc_first_day, time(0), tzinfo=UTC).timestamp()
-    before: list[int] = []
-    after: list[int] = []
-    cut: list[int] = []
-    for j in range(n_days + 2):
-        midnight = start + j * 86400
-        first = bisect_right(day_start_ts, midnight) - 1
-        last = bisect_right(day_start_ts, midnight + 86399) - 1
-        if last == first:
-            hour = 0
-        else:
-            offset = day_start_ts[last] - midnight
-            if last != first + 1 or offset % 3600:
-                return None  # more than one local midnight, or one off the hour: use bisect instead
-            hour = int(offset // 3600)
-        if first < 0 and not before:
-            continue
-        before.append(first if first < n_days else -1)
-        after.append(last if last < n_days else -1)
-        cut.append(hour)
-    skipped = n_days + 2 - len(before)
-    return utc_first_day.toordinal() + skipped, tuple(before), tuple(after), tuple(cut)
-
-
-def _due_tables(
-    days: Iterable[int], wd_through: list[int], close_at: tuple[datetime, ...]
-) -> dict[int, tuple[datetime, ...]]:
-    """Per working-day count N, the close of the N-th working day after each of `days`.
-
-    Each column stops at the first day outside the range or whose due time is, so that a lookup past
-    it raises IndexError; both only happen at the end, as `days` only has -1 at the end.
-    """
-    columns: dict[int, tuple[datetime, ...]] = {}
-    for n in range(1, _PRECOMPUTED_WORKING_DAYS + 1):
-        column: list[datetime] = []
-        for day in days:
-            if day < 0 or wd_through[day] + n - 1 >= len(close_at):
-                break
-            column.append(close_at[wd_through[day] + n - 1])
-        columns[n] = tuple(column)
-    return columns
-
-
-def _zone(name: str) -> ZoneInfo:
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError) as error:
-        raise DomainError("calendar_invalid", f"Unknown time zone {name!r}", field="time_zone") from error
-
-
-def _check_working_saturdays(saturdays: Mapping[date, date], holidays: frozenset[date]) -> None:
-    # A wrong row in the overrides table must fail loudly at build, not shift deadlines silently.
-    for saturday, replaced in saturdays.items():
-        if saturday.weekday() != SATURDAY:
-            raise DomainError("calendar_invalid", f"Working Saturday {saturday} is a {saturday:%A}")
-        if saturday in holidays:
-            raise DomainError("calendar_invalid", f"Working Saturday {saturday} is a public holiday")
-        if replaced.weekday() >= SATURDAY:
-            raise DomainError("calendar_invalid", f"{saturday} replaces {replaced}, which is not a weekday")
-
-
-def _office_span(
-    day: date,
-    *,
-    saturdays: Mapping[date, date],
-    days_off: frozenset[date],
-    holidays: frozenset[date],
-    office_hours: OfficeHours,
-    shortening: timedelta,
-    tz: ZoneInfo,
-) -> tuple[datetime, datetime] | None:
-    """The opening and closing instant of `day`, or None if it is not a working day."""
-    replaced = saturdays.get(day)
-    if replaced is not None:
-        base = office_hours.get(replaced.weekday())
-        if base is None:
-            raise DomainError(
-                "calendar_invalid", f"{day} replaces {replaced}, a weekday without office hours"
-            )
-        shortened = replaced + _ONE_DAY in holidays or day + _ONE_DAY in holidays
-    else:
-        if day in holidays or day in days_off:
-            return None
-        base = office_hours.get(day.weekday())
-        if base is None:
-            return None
-        shortened = day + _ONE_DAY in holidays
-    opening, closing = base
-    # Shorten on the wall clock: office hours are daytime, never inside a DST transition.
-    close_wall = datetime.combine(day, closing) - (shortening if shortened else timedelta(0))
-    open_wall = datetime.combine(day, opening)
-    if close_wall <= open_wall:
-        raise DomainError("calendar_invalid", f"Office hours on {day} close before they open")
-    return open_wall.replace(tzinfo=tz), close_wall.replace(tzinfo=tz)
-
-
-def _epoch_us(at: datetime) -> int:
-    """Exact microseconds since the Unix epoch (floats lose microseconds in sums)."""
-    return (at - _EPOCH) // _ONE_US
 
 
 def _out_of_range(calendar: WorkingCalendar, what: object) -> DomainError:
@@ -465,7 +318,7 @@ def is_office_open(at: datetime, calendar: WorkingCalendar) -> bool:
     if not calendar._working[i]:
         return False
     position = calendar._wd_through[i] - 1
-    t = _epoch_us(at)
+    t = epoch_us(at)
     return calendar._open_us[position] <= t < calendar._close_us[position]
 
 
@@ -474,7 +327,7 @@ def next_opening_at(at: datetime, calendar: WorkingCalendar) -> datetime:
     i = _day_index(at, calendar)
     position = calendar._wd_through[i]  # the first working day after day i
     if calendar._working[i]:
-        t = _epoch_us(at)
+        t = epoch_us(at)
         today = position - 1
         if t < calendar._open_us[today]:
             return calendar._open_at[today]
@@ -494,7 +347,7 @@ def _worked_us_before(at: datetime, calendar: WorkingCalendar) -> int:
     position = through - 1
     opening = calendar._open_us[position]
     length = calendar._close_us[position] - opening
-    return calendar._cum_us[position] + min(max(_epoch_us(at) - opening, 0), length)
+    return calendar._cum_us[position] + min(max(epoch_us(at) - opening, 0), length)
 
 
 def working_seconds_between(start_at: datetime, end_at: datetime, calendar: WorkingCalendar) -> float:
@@ -513,61 +366,13 @@ def add_working_time(start_at: datetime, amount: timedelta, calendar: WorkingCal
     worked = _worked_us_before(start_at, calendar)
     if not amount:
         return start_at.astimezone(calendar.time_zone)
-    target = worked + amount // _ONE_US
+    target = worked + amount // ONE_US
     cum = calendar._cum_us
     position = bisect_left(cum, target) - 1  # the working day in which the target is reached
     if position >= len(calendar._open_us):
         raise _out_of_range(calendar, "the end of that working time")
     instant_us = calendar._open_us[position] + target - cum[position]
-    return (_EPOCH + timedelta(microseconds=instant_us)).astimezone(calendar.time_zone)
+    return (EPOCH + timedelta(microseconds=instant_us)).astimezone(calendar.time_zone)
 
 
 # --- Rings (PH-RING) -------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class RingCadence:
-    """Ring on/off durations in milliseconds; ring k starts at (k - 1) * period."""
-
-    on_ms: int = 1000
-    off_ms: int = 4000
-
-    @property
-    def period_ms(self) -> int:
-        return self.on_ms + self.off_ms
-
-
-class RingVerdict(StrEnum):
-    MET = "met"
-    BREACHED = "breached"
-    SHORT_ABANDON = "short_abandon"
-
-
-def _check_wait(wait_ms: int) -> None:
-    if wait_ms < 0:
-        raise DomainError("negative_wait", f"wait_ms must not be negative, got {wait_ms}")
-
-
-def ring_count(wait_ms: int, cadence: RingCadence = RingCadence()) -> int:
-    """Rings started within `wait_ms` of the call reaching the line (the first starts at 0 ms)."""
-    _check_wait(wait_ms)
-    return wait_ms // cadence.period_ms + 1
-
-
-def ring_deadline_ms(max_rings: int, cadence: RingCadence = RingCadence()) -> int:
-    """The instant the ring after `max_rings` would start: answering at or after it is late."""
-    return max_rings * cadence.period_ms
-
-
-def ring_verdict(
-    *,
-    wait_ms: int,
-    answered: bool,
-    max_rings: int = 3,
-    cadence: RingCadence = RingCadence(),
-) -> RingVerdict:
-    """PH-RING for one call: `wait_ms` until the answer, or until the caller hung up if unanswered."""
-    _check_wait(wait_ms)
-    if wait_ms >= ring_deadline_ms(max_rings, cadence):
-        return RingVerdict.BREACHED
-    return RingVerdict.MET if answered else RingVerdict.SHORT_ABANDON
