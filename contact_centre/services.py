@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.contrib.auth.models import User
@@ -211,14 +211,35 @@ def interaction_record_email(
             unit=unit,
             service=service,
         )
-    event = event_append(
-        interaction=thread,
-        kind=kind,
-        occurred_at=received_at,
-        payload=payload,
-        source_key=email_source_key(message_id),
-    )
+    with transaction.atomic():
+        _lock_head()
+        if (existing := _existing(email_source_key(message_id))) is not None:
+            return existing.interaction  # a redelivery: recorded (and reopened, if it did) the first time
+        event = event_append(
+            interaction=thread,
+            kind=kind,
+            occurred_at=received_at,
+            payload=payload,
+            source_key=email_source_key(message_id),
+        )
+        if kind == EventKind.EMAIL_RECEIVED:
+            _reopen_for_client(event)
     return event.interaction
+
+
+def _reopen_for_client(event: Event) -> None:
+    """A client writing into a closed thread reopens it (automatic mail never does)."""
+    reopened = Interaction.objects.filter(pk=event.interaction_id, state=InteractionState.CLOSED).update(
+        state=InteractionState.OPEN, closed_at=None
+    )
+    if reopened:
+        event_append(
+            interaction=event.interaction,
+            kind=EventKind.REOPENED,
+            occurred_at=event.occurred_at,
+            payload={"by_message_id": event.payload.get("message_id", "")},
+            source_key=f"{event.source_key}:reopened",
+        )
 
 
 def email_outbound_record(
@@ -237,12 +258,8 @@ def email_outbound_record(
     outbound = {EventKind.EMAIL_ACKNOWLEDGED, EventKind.EMAIL_REPLIED, EventKind.EMAIL_HOLDING_REPLY}
     if kind not in outbound:
         raise DomainError("event_kind_unknown", f"{kind!r} is not an outbound e-mail event")
-    if kind == EventKind.EMAIL_HOLDING_REPLY and promised_on is None:
-        raise DomainError(
-            "promised_date_missing",
-            "Starpatbildē jānorāda datums / A holding reply must name the promised date",
-            field="promised_on",
-        )
+    if kind == EventKind.EMAIL_HOLDING_REPLY:
+        _promised_date_check(promised_on, sent_at)
     payload: dict[str, Any] = {"message_id": message_id}
     if promised_on is not None:
         payload["promised_on"] = promised_on.isoformat()
@@ -254,6 +271,27 @@ def email_outbound_record(
         source_key=email_source_key(message_id),
         actor=actor,
     )
+
+
+# A promise further out than this is a typing error, not a plan (and would outrun the calendar).
+PROMISE_HORIZON_DAYS = 366
+
+
+def _promised_date_check(promised_on: date | None, sent_at: datetime) -> None:
+    if promised_on is None:
+        raise DomainError(
+            "promised_date_missing",
+            "Starpatbildē jānorāda datums / A holding reply must name the promised date",
+            field="promised_on",
+        )
+    sent_on = timezone.localdate(sent_at)
+    if not sent_on <= promised_on <= sent_on + timedelta(days=PROMISE_HORIZON_DAYS):
+        raise DomainError(
+            "promised_date_invalid",
+            f"Solītajam datumam jābūt no {sent_on} līdz gadam uz priekšu / "
+            f"The promised date must be between {sent_on} and a year ahead, not {promised_on}",
+            field="promised_on",
+        )
 
 
 def call_source_key(sip_call_id: str, step: str) -> str:
@@ -331,6 +369,7 @@ def interaction_close(
 ) -> Interaction:
     """Close an interaction. Side effects: state, a `closed` event. Idempotent: closing twice is a no-op."""
     with transaction.atomic():
+        _lock_head()  # first, as every append does: the same lock order everywhere, so no deadlock
         locked = Interaction.objects.select_for_update().get(pk=interaction.pk)
         if locked.state == InteractionState.CLOSED:
             return locked

@@ -16,6 +16,7 @@ from sla.models import (
     CalendarOverride,
     Clock,
     Deadline,
+    LedgerApplyFailure,
     LedgerCursor,
     OfficeHours,
     Policy,
@@ -30,6 +31,13 @@ class PolicyAdmin(admin.ModelAdmin):
     """Rule numbers; a change applies to clocks opened after it (running clocks keep their terms)."""
 
     list_display = ("rule_id", "kind", "amount", "title_lv", "source")
+    readonly_fields = ("rule_id", "kind")  # code and reports name rules by ID; only the numbers change
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Policy | None = None) -> bool:
+        return False
 
 
 class OfficeHoursForm(forms.ModelForm):
@@ -124,6 +132,14 @@ class BreachAdmin(ReadOnlyAdmin):
     list_display = ("rule_id", "interaction", "due_at", "breached_at", "unit", "owner", "acknowledged_at")
     list_filter = ("rule_id", "unit")
     list_select_related = ("interaction", "unit", "owner__user")
+
+
+@admin.register(LedgerApplyFailure)
+class LedgerApplyFailureAdmin(ReadOnlyAdmin):
+    """Ledger events sla could not apply, with the reason; `manage.py sla_retry_failures` re-applies them."""
+
+    list_display = ("seq", "interaction", "code", "message", "failed_at", "resolved_at")
+    list_filter = ("code",)
 
 
 @admin.register(LedgerCursor)

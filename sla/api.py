@@ -22,26 +22,9 @@ from agents.models import Role
 from agents.permissions import acting_user, roles_allowed
 from agents.selectors import user_roles
 from contact_centre.models import Channel, Event, Interaction, InteractionState
-from sla.models import Breach, Clock
-from sla.selectors import breach_list, interaction_list
+from sla.models import Breach, Clock, ClockState
+from sla.selectors import breach_list, breach_scope, interaction_list, interaction_scope
 from sla.services import breach_acknowledge
-
-# DATA: who may see which channel's client matters.
-CHANNELS_BY_ROLE: dict[str, frozenset[str]] = {
-    Role.PHONE_AGENT: frozenset({Channel.PHONE, Channel.VISIT}),
-    Role.EMAIL_HANDLER: frozenset({Channel.EMAIL, Channel.PORTAL}),
-    Role.QUALITY_OFFICER: frozenset({Channel.PHONE}),
-    Role.TEAM_LEAD: frozenset(Channel.values),
-}
-
-
-def visible_channels(request: Request) -> frozenset[str]:
-    if request.user.is_staff:
-        return frozenset(Channel.values)
-    channels: set[str] = set()
-    for role in user_roles(request.user):
-        channels |= CHANNELS_BY_ROLE.get(role, frozenset())
-    return frozenset(channels)
 
 
 class ClockMovedSerializer(serializers.Serializer):
@@ -115,10 +98,12 @@ class InteractionSerializer(serializers.ModelSerializer):
         ]
 
     def get_rules(self, interaction: Interaction) -> dict[str, str]:
-        # The latest clock of each rule speaks for it (a promised date's clock follows the first reply's).
+        # A rule broken once stays broken for the matter (a late holding reply does not undo a missed
+        # reply); otherwise its latest clock speaks (a promised date's clock follows the first reply's).
         verdicts: dict[str, str] = {}
         for clock in sorted(interaction.clocks.all(), key=lambda c: c.opened_by_seq):
-            verdicts[clock.rule_id] = clock.verdict(self.context["now"])
+            if verdicts.get(clock.rule_id) != ClockState.BREACHED:
+                verdicts[clock.rule_id] = clock.verdict(self.context["now"])
         return verdicts
 
 
@@ -158,7 +143,9 @@ class InteractionViewSet(TimestampedViewSetMixin, viewsets.ReadOnlyModelViewSet)
         filters = InteractionFilterSerializer(data=self.request.query_params)
         filters.is_valid(raise_exception=True)
         queryset = interaction_list(
-            channels=visible_channels(self.request), now=timezone.now(), **filters.validated_data
+            scope=interaction_scope(acting_user(self.request.user)),
+            now=timezone.now(),
+            **filters.validated_data,
         )
         if self.action == "retrieve":
             queryset = queryset.prefetch_related(Prefetch("events", queryset=Event.objects.order_by("seq")))
@@ -177,6 +164,8 @@ class BreachSerializer(serializers.ModelSerializer):
             "id",
             "rule",
             "interaction",
+            "withdrawn_at",
+            "withdraw_reason",
             "interaction_reference",
             "due_at",
             "breached_at",
@@ -194,6 +183,9 @@ class BreachFilterSerializer(serializers.Serializer):
     agent = serializers.IntegerField(required=False)
     breached_from = serializers.DateField(required=False)
     breached_to = serializers.DateField(required=False)
+    withdrawn = serializers.BooleanField(
+        required=False, default=False, help_text="include withdrawn breaches"
+    )
 
 
 class AcknowledgeSerializer(serializers.Serializer):
@@ -212,9 +204,7 @@ class BreachViewSet(viewsets.ReadOnlyModelViewSet):
             return Breach.objects.none()
         filters = BreachFilterSerializer(data=self.request.query_params)
         filters.is_valid(raise_exception=True)
-        user = acting_user(self.request.user)
-        only_owner = None if user.is_staff or Role.TEAM_LEAD in user_roles(user) else user
-        return breach_list(only_owner_user=only_owner, **filters.validated_data)
+        return breach_list(scope=breach_scope(acting_user(self.request.user)), **filters.validated_data)
 
     @extend_schema(
         request=AcknowledgeSerializer,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -24,7 +25,9 @@ class Policy(models.Model):
 
     rule_id = models.CharField(max_length=32, unique=True)
     kind = models.CharField(max_length=20, choices=PolicyKind.choices)
-    amount = models.PositiveIntegerField(help_text="Working days, rings, or working days ahead")
+    amount = models.PositiveIntegerField(
+        validators=[MinValueValidator(1)], help_text="Working days, rings, or working days ahead"
+    )
     ring_on_ms = models.PositiveIntegerField(default=1000, help_text="PH-RING only: ring length")
     ring_off_ms = models.PositiveIntegerField(default=4000, help_text="PH-RING only: pause between rings")
     title_lv = models.CharField(max_length=300)
@@ -172,6 +175,7 @@ class Clock(models.Model):
     rule_id = models.CharField(max_length=32)
     opened_by_seq = models.BigIntegerField(help_text="The ledger event that opened this clock")
     started_at = models.DateTimeField()
+    created_at = models.DateTimeField(auto_now_add=True)
     deadline = models.ForeignKey(Deadline, on_delete=models.PROTECT, related_name="clocks")
     settled_due_at = models.DateTimeField(null=True, blank=True)
     state = models.CharField(max_length=10, choices=ClockState.choices, default=ClockState.PENDING)
@@ -202,8 +206,9 @@ class Clock(models.Model):
 
     @property
     def was_moved(self) -> bool:
-        """True when a calendar edit moved this running clock (its deadline names the edit)."""
-        return self.state == ClockState.PENDING and self.deadline.recomputed_by_id is not None
+        """True when a calendar edit made after this clock opened moved it (its deadline names the edit)."""
+        change = self.deadline.recomputed_by
+        return self.state == ClockState.PENDING and change is not None and change.changed_at > self.created_at
 
     def remaining(self, at: datetime) -> timedelta:
         return self.due_at - at
@@ -233,6 +238,10 @@ class Breach(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     acknowledge_reason = models.TextField(blank=True)
+    # A fact that met the clock in time but reached the ledger after the sweep withdraws the breach;
+    # the row stays, with the reason, so the history is whole.
+    withdrawn_at = models.DateTimeField(null=True, blank=True)
+    withdraw_reason = models.CharField(max_length=200, blank=True)
 
     class Meta:
         ordering = ["-breached_at"]
@@ -243,6 +252,27 @@ class Breach(models.Model):
 
     def __str__(self) -> str:
         return f"{self.rule_id} breached on {self.interaction_id}"
+
+
+class LedgerApplyFailure(models.Model):
+    """A ledger event sla could not apply (bad data, a date outside the calendar), kept with the reason.
+
+    The cursor moves past it so one odd fact never stops every other clock; team leads see it in the
+    admin, and `manage.py sla_retry_failures` applies it again once the cause is fixed.
+    """
+
+    seq = models.BigIntegerField(unique=True)
+    interaction = models.ForeignKey(Interaction, on_delete=models.PROTECT, related_name="+")
+    code = models.CharField(max_length=60)
+    message = models.TextField()
+    failed_at = models.DateTimeField(auto_now_add=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["seq"]
+
+    def __str__(self) -> str:
+        return f"event {self.seq}: {self.code}"
 
 
 class LedgerCursor(models.Model):

@@ -72,7 +72,8 @@ def _call_outcome(ctx: SyncContext, event: Event) -> None:
         if verdict == RingVerdict.SHORT_ABANDON:
             clock_stop(clock, at=event.occurred_at, reason=verdict.value, detail=detail)
         else:
-            clock_settle(clock, at=event.occurred_at, on_time=verdict == RingVerdict.MET, detail=detail)
+            on_time = verdict == RingVerdict.MET
+            clock_settle(clock, at=event.occurred_at, on_time=on_time, fulfilled=answered, detail=detail)
 
 
 def _portal_received(ctx: SyncContext, event: Event) -> None:
@@ -80,7 +81,7 @@ def _portal_received(ctx: SyncContext, event: Event) -> None:
 
 
 def _closed(ctx: SyncContext, event: Event) -> None:
-    for clock in pending_clocks(event.interaction_id, EM_ACK, EM_REPLY, PORTAL_ANS, PH_RING):
+    for clock in unsettled_clocks(event.interaction_id, EM_ACK, EM_REPLY, PORTAL_ANS, PH_RING):
         clock_stop(clock, at=event.occurred_at, reason="closed")
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from datetime import date, datetime, time, timedelta
 from typing import TypeVar
 
@@ -10,7 +9,9 @@ from django.contrib.auth.models import User
 from django.db.models import Exists, Model, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 
-from contact_centre.models import Interaction
+from agents.models import Person, Role, Unit
+from agents.selectors import user_roles
+from contact_centre.models import Channel, Interaction
 from sla.models import Breach, Clock, ClockState, Policy
 from sla.services import policy_get
 
@@ -21,6 +22,53 @@ _Row = TypeVar("_Row", bound=Model)
 def _day_start(day: date) -> datetime:
     """Midnight of a Riga calendar date (the API's date filters are local dates)."""
     return timezone.make_aware(datetime.combine(day, time.min))
+
+
+# DATA: which channels each role works on. Agents and handlers see their own unit's matters, matters
+# they own and matters not yet routed to a unit; team leads also their led units' matters; quality
+# officers every phone matter (they review the whole line); staff admins everything.
+CHANNELS_BY_ROLE: dict[str, frozenset[str]] = {
+    Role.PHONE_AGENT: frozenset({Channel.PHONE, Channel.VISIT}),
+    Role.EMAIL_HANDLER: frozenset({Channel.EMAIL, Channel.PORTAL}),
+    Role.QUALITY_OFFICER: frozenset({Channel.PHONE}),
+    Role.TEAM_LEAD: frozenset(Channel.values),
+}
+NOTHING = Q(pk__in=[])
+
+
+def person_units(user: User) -> tuple[Person | None, set[int]]:
+    """The user's Person row and the units they belong to or lead."""
+    person = Person.objects.filter(user=user).first()
+    if person is None:
+        return None, set()
+    units = set(Unit.objects.filter(leads=person).values_list("pk", flat=True))
+    if person.unit_id is not None:
+        units.add(person.unit_id)
+    return person, units
+
+
+def interaction_scope(user: User) -> Q | None:
+    """The interactions `user` may see, as a filter; None for everything (staff admins)."""
+    if user.is_staff:
+        return None
+    person, units = person_units(user)
+    near = Q(unit__in=units) | Q(unit__isnull=True) | (Q(owner=person) if person else NOTHING)
+    scope = NOTHING
+    for role in user_roles(user):
+        channels = Q(channel__in=CHANNELS_BY_ROLE[role])
+        scope |= channels if role == Role.QUALITY_OFFICER else channels & near
+    return scope
+
+
+def breach_scope(user: User) -> Q | None:
+    """Breaches `user` may see: a team lead's units (and unrouted ones), else the matters they own."""
+    if user.is_staff:
+        return None
+    person, units = person_units(user)
+    scope = Q(owner=person) if person else NOTHING
+    if Role.TEAM_LEAD in user_roles(user):
+        scope |= Q(unit__in=units) | Q(unit__isnull=True)
+    return scope
 
 
 def _within_days(
@@ -41,7 +89,7 @@ def _breached_clocks(now: datetime) -> QuerySet[Clock]:
 
 def interaction_list(
     *,
-    channels: Iterable[str],
+    scope: Q | None,
     now: datetime,
     channel: str | None = None,
     state: str | None = None,
@@ -51,7 +99,7 @@ def interaction_list(
     opened_to: date | None = None,
 ) -> QuerySet[Interaction]:
     """Interactions on the given channels, newest first, with their clocks prefetched (2 queries a page)."""
-    queryset = Interaction.objects.filter(channel__in=list(channels))
+    queryset = Interaction.objects.all() if scope is None else Interaction.objects.filter(scope)
     if channel:
         queryset = queryset.filter(channel=channel)
     if state:
@@ -78,17 +126,20 @@ def interaction_list(
 
 def breach_list(
     *,
-    only_owner_user: User | None = None,
+    scope: Q | None = None,
     rule: str | None = None,
     unit: str | None = None,
     agent: int | None = None,
     breached_from: date | None = None,
     breached_to: date | None = None,
+    withdrawn: bool = False,
 ) -> QuerySet[Breach]:
-    """Breaches, newest first; `only_owner_user` narrows to the matters that user owns."""
+    """Breaches within `scope` (None: all), newest first; withdrawn ones only when asked for."""
     queryset = Breach.objects.select_related("interaction", "unit", "owner__user")
-    if only_owner_user is not None:
-        queryset = queryset.filter(owner__user=only_owner_user)
+    if scope is not None:
+        queryset = queryset.filter(scope)
+    if not withdrawn:
+        queryset = queryset.filter(withdrawn_at__isnull=True)
     if rule:
         queryset = queryset.filter(
             rule_id=policy_get(rule, {p.rule_id: p for p in Policy.objects.all()}).rule_id

@@ -16,6 +16,7 @@ from contact_centre.models import Event, Interaction
 from sla.calendar import (
     RingCadence,
     WorkingCalendar,
+    add_working_days,
     due_from_basis,
     is_working_day,
     local_date,
@@ -35,6 +36,7 @@ from sla.models import (
     Clock,
     ClockState,
     Deadline,
+    LedgerCursor,
     OfficeHours,
     OverrideKind,
     Policy,
@@ -70,7 +72,7 @@ def policy_due_at(policy: Policy, started_at: datetime, calendar: WorkingCalenda
         return _opening_of(
             due_from_basis(local_date(started_at, calendar), policy.amount, calendar), calendar
         )
-    return due_from_basis(local_date(started_at, calendar), policy.amount, calendar)
+    return add_working_days(started_at, policy.amount, calendar)
 
 
 def _opening_of(close_at: datetime, calendar: WorkingCalendar) -> datetime:
@@ -150,40 +152,78 @@ def unsettled_clocks(interaction_id: int, *rule_ids: str) -> list[Clock]:
 
 
 def clock_settle(
-    clock: Clock, *, at: datetime, on_time: bool | None = None, detail: dict | None = None
+    clock: Clock,
+    *,
+    at: datetime,
+    on_time: bool | None = None,
+    fulfilled: bool = True,
+    detail: dict[str, Any] | None = None,
 ) -> Clock:
-    """Close a clock by the fact that fulfils it: met if on time, else breached at its due time.
+    """Decide a clock by the fact that ends it: met if on time, else breached at its due time.
 
-    `on_time` overrides the comparison with `due_at` (PH-RING judges by the measured wait). A clock the
-    sweep already breached keeps its breach and gains the late fulfilment time.
+    `on_time` overrides the comparison with the due time (PH-RING judges by the measured wait);
+    `fulfilled` is False for a fact that ends the clock without doing what the rule asks (a caller who
+    hung up after the third ring), so no `met_at` is recorded. A clock the sweep breached before the
+    fact reached the ledger is met after all when the fact was on time, and its breach is withdrawn.
     """
     if detail:
         clock.detail = {**clock.detail, **detail}
     met = (at <= clock.due_at) if on_time is None else on_time
     if clock.state == ClockState.PENDING:
         clock.settled_due_at = clock.due_at  # frozen: later calendar edits do not rewrite a verdict
-    if clock.state == ClockState.PENDING and met:
-        clock.state, clock.met_at = ClockState.MET, at
-    elif clock.state == ClockState.PENDING:
-        clock.state, clock.met_at, clock.breached_at = ClockState.BREACHED, at, clock.due_at
-    elif clock.state == ClockState.BREACHED and clock.met_at is None:
+        if met:
+            clock.state, clock.met_at = ClockState.MET, at
+        else:
+            clock.state, clock.breached_at = ClockState.BREACHED, clock.due_at
+            clock.met_at = at if fulfilled else None
+    elif _breached_before_the_fact(clock) and fulfilled:
         clock.met_at = at
+        if met:
+            clock.state, clock.breached_at = ClockState.MET, None
+            breach_withdraw(clock, reason="met on time; the fact reached the ledger after the sweep")
     clock.save(update_fields=["state", "settled_due_at", "met_at", "breached_at", "detail"])
     if clock.state == ClockState.BREACHED:
         breach_raise(clock)
     return clock
 
 
-def clock_stop(clock: Clock, *, at: datetime, reason: str, detail: dict | None = None) -> Clock:
-    """Stop a pending clock without a verdict (a short abandon, a closed matter)."""
-    if clock.state != ClockState.PENDING:
+def _breached_before_the_fact(clock: Clock) -> bool:
+    return clock.state == ClockState.BREACHED and clock.met_at is None and clock.stopped_at is None
+
+
+def clock_stop(clock: Clock, *, at: datetime, reason: str, detail: dict[str, Any] | None = None) -> Clock:
+    """End a clock without a verdict (a short abandon, a matter closed before its due time).
+
+    Stopping after the due time is a breach, not a stop: closing an overdue matter must not hide it.
+    A clock the sweep breached is stopped after all, its breach withdrawn, when the fact came in time.
+    """
+    if at > clock.due_at:
+        if clock.state == ClockState.PENDING:
+            return clock_settle(clock, at=at, on_time=False, fulfilled=False, detail=detail)
         return clock
-    clock.settled_due_at = clock.due_at
+    if clock.state == ClockState.PENDING:
+        clock.settled_due_at = clock.due_at
+    elif _breached_before_the_fact(clock):
+        clock.breached_at = None
+        breach_withdraw(
+            clock, reason=f"{reason} before the due time; the fact reached the ledger after the sweep"
+        )
+    else:
+        return clock
     clock.state, clock.stopped_at, clock.stop_reason = ClockState.STOPPED, at, reason
     if detail:
         clock.detail = {**clock.detail, **detail}
-    clock.save(update_fields=["state", "settled_due_at", "stopped_at", "stop_reason", "detail"])
+    clock.save(
+        update_fields=["state", "settled_due_at", "breached_at", "stopped_at", "stop_reason", "detail"]
+    )
     return clock
+
+
+def breach_withdraw(clock: Clock, *, reason: str) -> None:
+    """Withdraw a clock's breach, keeping the row (nothing is deleted). Idempotent."""
+    Breach.objects.filter(clock=clock, withdrawn_at__isnull=True).update(
+        withdrawn_at=timezone.now(), withdraw_reason=reason[:200]
+    )
 
 
 def breach_raise(clock: Clock) -> Breach:
@@ -205,6 +245,19 @@ def breach_raise(clock: Clock) -> Breach:
             )
     except IntegrityError:  # a racing sweep raised it first
         return Breach.objects.get(clock=clock)
+
+
+def sla_lock() -> LedgerCursor:
+    """Serialise ledger application and calendar edits (one row lock, held to the end of the transaction).
+
+    A calendar edit recomputes deadlines while no sync can create one from the old calendar, and a sync
+    builds its calendar only after any edit before it has committed.
+    """
+    cursor = LedgerCursor.objects.select_for_update().filter(pk=1).first()
+    if cursor is None:
+        LedgerCursor.objects.get_or_create(pk=1)
+        cursor = LedgerCursor.objects.select_for_update().get(pk=1)
+    return cursor
 
 
 # --- Calendar edits -----------------------------------------------------------------------------
@@ -259,6 +312,7 @@ def calendar_override_create(
     Side effects: the override, a CalendarChange audit row, updated clocks (each naming the change).
     """
     with transaction.atomic():
+        sla_lock()
         _override_check(day, kind, replaces, legal_source, _calendar_fresh())
         override = CalendarOverride.objects.create(
             day=day,
@@ -277,6 +331,7 @@ def calendar_override_create(
 def calendar_override_delete(*, override: CalendarOverride, deleted_by: User | None = None) -> None:
     """Remove an override and move every pending clock it affected back."""
     with transaction.atomic():
+        sla_lock()
         description = f"removed {override.kind} {override.day}: {override.name}"
         override.delete()
         _calendar_changed(description=description, changed_by=deleted_by)
@@ -291,6 +346,7 @@ def office_hours_set(
     if (opens_at is None) != (closes_at is None) or (opens_at and closes_at and closes_at <= opens_at):
         raise DomainError("office_hours_invalid", "Closing must come after opening", field="closes_at")
     with transaction.atomic():
+        sla_lock()
         if opens_at is None:
             OfficeHours.objects.filter(weekday=weekday).delete()
         else:

@@ -8,6 +8,7 @@ from agents.errors import DomainError
 from agents.models import Absence, Person
 from agents.selectors import person_covered_by
 from agents.services import absence_create
+from tests.concurrency import run_concurrently
 from tests.factories import PersonFactory, riga
 
 pytestmark = pytest.mark.django_db
@@ -117,3 +118,15 @@ def test_an_overlapping_absence_of_the_same_person_is_refused(anna: Person, bert
     with pytest.raises(DomainError) as refused:
         away(anna, berta, starts_at=riga(2026, 4, 17, 0), ends_at=riga(2026, 4, 20, 0))
     assert refused.value.code == "absence_overlap"
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_two_absence_saves_at_once_cannot_build_a_cycle() -> None:
+    anna, berta, cilda, dace = (PersonFactory(user__username=name) for name in ("a", "b", "c", "d"))
+    away(anna, berta)
+    away(cilda, dace)
+    outcomes = run_concurrently(lambda: away(berta, cilda), lambda: away(dace, anna))
+    refused = [o for o in outcomes if isinstance(o, DomainError)]
+    assert len(refused) == 1
+    assert refused[0].code == "substitute_cycle"
+    assert Absence.objects.count() == 3

@@ -89,3 +89,35 @@ def test_every_endpoint_admits_exactly_its_roles(
         email_id=world.email_id, phone_id=world.phone_id, breach_id=world.breach_id, agent_id=world.agent.pk
     )
     assert request_as(world, PERSONAS[persona_index], method, url, data) == expected[persona_index]
+
+
+def test_agents_and_leads_see_only_their_own_units_matters(world: World) -> None:
+    other = Unit.objects.create(code="riga-2", name="Otrā nodaļa")
+    outsider_lead = PersonFactory(user__username="lead2", user__roles=[Role.TEAM_LEAD], unit=other)
+    other.leads.add(outsider_lead)
+    outsider_agent = PersonFactory(user__username="agent2", user__roles=[Role.PHONE_AGENT], unit=other)
+    routed = interaction_record_call(
+        sip_call_id="kac-call",
+        arrived_at=riga(2026, 4, 7, 11),
+        caller="+37129999999",
+        in_office_hours=True,
+        unit=Unit.objects.get(code="kac"),
+    )
+    clock_breach_overdue(now=riga(2026, 4, 30, 12))
+    kac_breach = Breach.objects.get(interaction=routed)
+
+    def status(user: AbstractUser, path: str, method: str = "GET") -> int:
+        client = APIClient()
+        client.force_authenticate(user)
+        return client.generic(
+            method, path, data='{"reason": "Darbinieku trūkums"}', content_type="application/json"
+        ).status_code
+
+    assert status(outsider_agent.user, f"/api/interactions/{routed.pk}/") == 404
+    assert status(outsider_lead.user, f"/api/interactions/{routed.pk}/") == 404
+    assert status(outsider_lead.user, f"/api/breaches/{kac_breach.pk}/acknowledge/", "POST") == 404
+    assert status(world.users[Role.TEAM_LEAD], f"/api/breaches/{kac_breach.pk}/acknowledge/", "POST") == 200
+    assert status(world.users[Role.PHONE_AGENT], f"/api/interactions/{routed.pk}/") == 200
+    assert (
+        status(outsider_agent.user, f"/api/interactions/{world.phone_id}/") == 200
+    )  # not yet routed: shared

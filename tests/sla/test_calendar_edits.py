@@ -14,6 +14,7 @@ from contact_centre.services import email_outbound_record, interaction_record_em
 from sla.models import CalendarChange, CalendarOverride, Clock, ClockState, Deadline, OverrideKind
 from sla.services import calendar_override_create, calendar_override_delete
 from sla.sync import clock_sync
+from tests.concurrency import run_concurrently
 from tests.factories import riga
 
 pytestmark = pytest.mark.django_db
@@ -221,3 +222,18 @@ def test_the_override_command_adds_lists_and_removes_with_the_same_checks() -> N
         )
     with pytest.raises(CommandError, match="not a date"):
         call_command("calendar_override", "add", "2026-02-30", "holiday", "--name", "X", "--source", SOURCE)
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_two_calendar_edits_at_once_both_count() -> None:
+    email_at(riga(2026, 5, 11, 10), "race")  # Monday; EM-REPLY due Wed 13 May
+    outcomes = run_concurrently(
+        lambda: calendar_override_create(
+            day=date(2026, 5, 12), kind="holiday", name="A", legal_source=SOURCE
+        ),
+        lambda: calendar_override_create(
+            day=date(2026, 5, 13), kind="holiday", name="B", legal_source=SOURCE
+        ),
+    )
+    assert not [o for o in outcomes if isinstance(o, BaseException)], outcomes
+    assert reply_clock("race").due_at == riga(2026, 5, 15, 16, 0)  # Thu 14 and Fri 15 May count

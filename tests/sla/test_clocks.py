@@ -6,6 +6,7 @@ from datetime import date, datetime, timedelta
 
 import pytest
 
+from agents.errors import DomainError
 from contact_centre.models import EventKind, Interaction
 from contact_centre.services import (
     call_record_outcome,
@@ -14,8 +15,9 @@ from contact_centre.services import (
     interaction_record_call,
     interaction_record_email,
 )
-from sla.models import Breach, Clock, ClockState
+from sla.models import Breach, Clock, ClockState, LedgerApplyFailure
 from sla.sync import clock_breach_overdue, clock_sync
+from tests.concurrency import run_concurrently
 from tests.factories import riga
 
 pytestmark = pytest.mark.django_db
@@ -202,3 +204,103 @@ def test_a_committed_ledger_write_opens_its_clocks_without_anyone_calling_sync()
         message_id="<live@client.lv>", received_at=riga(2026, 4, 7, 10), sender="k@example.lv", subject="?"
     )
     assert set(clocks(interaction)) == {"EM-ACK", "EM-REPLY"}
+
+
+def test_an_on_time_reply_recorded_after_the_sweep_withdraws_the_breach() -> None:
+    interaction = email_from_client()
+    [breach] = [b for b in clock_breach_overdue(now=riga(2026, 4, 8, 18, 0)) if b.rule_id == "EM-ACK"]
+    send(interaction, EventKind.EMAIL_ACKNOWLEDGED, "<ack@kase>", riga(2026, 4, 8, 9, 0))  # sent in time
+    ack = clocks(interaction)["EM-ACK"]
+    breach.refresh_from_db()
+    assert (ack.state, ack.met_at, ack.breached_at) == (ClockState.MET, riga(2026, 4, 8, 9, 0), None)
+    assert breach.withdrawn_at is not None
+    assert "after the sweep" in breach.withdraw_reason
+
+
+def test_a_short_abandon_recorded_after_the_sweep_withdraws_the_breach() -> None:
+    clock = call("late-report", outcome=None, wait_ms=0)
+    clock_breach_overdue(now=riga(2026, 4, 7, 10, 1))
+    call_record_outcome(
+        sip_call_id="late-report",
+        kind=EventKind.CALL_ABANDONED,
+        occurred_at=riga(2026, 4, 7, 10, 0, 8),
+        wait_ms=8000,
+    )
+    clock_sync()
+    clock.refresh_from_db()
+    assert (clock.state, clock.stop_reason) == (ClockState.STOPPED, "short_abandon")
+    assert Breach.objects.get(clock=clock).withdrawn_at is not None
+
+
+def test_closing_an_overdue_matter_breaches_it_instead_of_hiding_it() -> None:
+    interaction = email_from_client()
+    interaction_close(interaction=interaction, closed_at=riga(2026, 4, 15, 9, 0), reason="no answer needed")
+    clock_sync()
+    found = clocks(interaction)
+    assert {c.state for c in found.values()} == {ClockState.BREACHED}
+    assert found["EM-REPLY"].met_at is None
+    assert Breach.objects.filter(interaction=interaction).count() == 2
+
+
+def test_an_event_that_cannot_be_applied_is_set_aside_and_the_others_go_on() -> None:
+    odd = email_from_client("<old@client.lv>", at=riga(2005, 3, 1, 10, 0))  # before the calendar's range
+    fine = email_from_client("<new@client.lv>")
+    failure = LedgerApplyFailure.objects.get()
+    assert (failure.interaction_id, failure.code) == (odd.pk, "calendar_out_of_range")
+    assert set(clocks(fine)) == {"EM-ACK", "EM-REPLY"}
+    assert clock_breach_overdue(now=riga(2026, 4, 30)) != []
+
+
+def test_a_client_writing_into_a_closed_thread_reopens_it_but_automatic_mail_does_not() -> None:
+    interaction = email_from_client("<q1@client.lv>")
+    interaction_close(interaction=interaction, closed_at=riga(2026, 4, 7, 11), reason="answered by phone")
+    email_from_client(
+        "<auto@client.lv>",
+        at=riga(2026, 4, 7, 12),
+        in_reply_to="<q1@client.lv>",
+        automatic_reason="auto-submitted: auto-replied",
+    )
+    interaction.refresh_from_db()
+    assert interaction.state == "closed"
+    email_from_client("<q2@client.lv>", at=riga(2026, 4, 8, 9), in_reply_to="<q1@client.lv>")
+    email_from_client("<q2@client.lv>", at=riga(2026, 4, 8, 9), in_reply_to="<q1@client.lv>")  # redelivered
+    interaction.refresh_from_db()
+    assert interaction.state == "open"
+    assert list(interaction.events.values_list("kind", flat=True)).count(EventKind.REOPENED) == 1
+    assert Clock.objects.filter(interaction=interaction, state=ClockState.PENDING).count() == 2
+
+
+@pytest.mark.parametrize("promised_on", [date(2026, 4, 6), date(2027, 6, 1), None])
+def test_a_holding_reply_with_an_impossible_promise_is_refused(promised_on: date | None) -> None:
+    interaction = email_from_client()
+    with pytest.raises(DomainError) as refused:
+        email_outbound_record(
+            interaction=interaction,
+            kind=EventKind.EMAIL_HOLDING_REPLY,
+            message_id="<h@kase>",
+            sent_at=riga(2026, 4, 7, 12),
+            promised_on=promised_on,
+        )
+    assert refused.value.code in {"promised_date_invalid", "promised_date_missing"}
+
+
+def test_an_abandoned_call_is_never_marked_met() -> None:
+    clock = call("gave-up", outcome=EventKind.CALL_ABANDONED, wait_ms=40_000)
+    assert (clock.state, clock.met_at) == (ClockState.BREACHED, None)
+    answered = call("late-answer", outcome=EventKind.CALL_ANSWERED, wait_ms=20_000)
+    assert answered.met_at == riga(2026, 4, 7, 10, 0, 20)
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_two_sweeps_racing_raise_each_breach_once() -> None:
+    for n in range(20):
+        interaction_record_email(
+            message_id=f"<r{n}@client.lv>",
+            received_at=riga(2026, 4, 7, 10),
+            sender="k@example.lv",
+            subject="?",
+        )
+    outcomes = run_concurrently(*[lambda: clock_breach_overdue(now=riga(2026, 4, 30))] * 3)
+    assert not [o for o in outcomes if isinstance(o, BaseException)], outcomes
+    assert sum(len(o) for o in outcomes) == 40
+    assert Breach.objects.count() == 40
