@@ -14,4 +14,6 @@ app.autodiscover_tasks()
 app.conf.beat_schedule = {
     # One sweep over the indexed due times of pending clocks; no per-deadline delayed tasks.
     "sla-sweep": {"task": "sla.sweep", "schedule": 10.0},
+    # The outbox's safety net: sends what is due for a retry or was never dispatched.
+    "mail-outbox-sweep": {"task": "mail.outbox_sweep", "schedule": 15.0},
 }

@@ -189,10 +189,17 @@ CC_SMTP_PORT = _env_int("CC_SMTP_PORT", default=25)
 CC_SMTP_USER = env.str("CC_SMTP_USER", default="")
 CC_SMTP_PASSWORD = env.str("CC_SMTP_PASSWORD", default="")
 CC_SMTP_TLS = _env_choice("CC_SMTP_TLS", "none", ("none", "starttls", "tls"))
+CC_SMTP_TIMEOUT = float(_env_int("CC_SMTP_TIMEOUT", default=30))
 CC_MAIL_FROM = env.str("CC_MAIL_FROM", default="ekase@kase.gov.lv")
+# Our Message-IDs end in @<this>, so our own mail is recognised when it comes back (bounces, loops).
+CC_MAIL_MESSAGE_ID_DOMAIN = env.str(
+    "CC_MAIL_MESSAGE_ID_DOMAIN", default="sla." + CC_MAIL_FROM.rpartition("@")[2].lower()
+)
 CC_SIP_BIND = env.str("CC_SIP_BIND", default="127.0.0.1:5070")
 CC_RECORDINGS_DIR = Path(env.str("CC_RECORDINGS_DIR", default=str(VAR_DIR / "recordings")))
 DEFAULT_FROM_EMAIL = CC_MAIL_FROM
+# All outbound mail, the product's alerts included, goes through the one aiosmtplib sender.
+EMAIL_BACKEND = "mail.backends.AiosmtplibBackend"
 
 LOGGING = {
     "version": 1,

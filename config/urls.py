@@ -3,23 +3,38 @@
 from __future__ import annotations
 
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
 from agents.api import PersonViewSet
+from mail.api import (
+    DeliveryFailureViewSet,
+    InteractionReplyView,
+    MailboxViewSet,
+    OutboundViewSet,
+    QuarantineViewSet,
+)
 from sla.api import BreachViewSet, InteractionViewSet
 
 router = DefaultRouter()
 router.register("interactions", InteractionViewSet, basename="interaction")
 router.register("breaches", BreachViewSet, basename="breach")
 router.register("agents", PersonViewSet, basename="agent")
+router.register("mail/mailboxes", MailboxViewSet, basename="mailbox")
+router.register("mail/quarantine", QuarantineViewSet, basename="quarantine")
+router.register("mail/outbound", OutboundViewSet, basename="outbound")
+router.register("mail/delivery-failures", DeliveryFailureViewSet, basename="delivery-failure")
 
 urlpatterns = [
     # The workplace UI comes with issue 6; until then the front page is the browsable API.
     path("", RedirectView.as_view(url="/api/", permanent=False)),
     path("admin/", admin.site.urls),
+    # The contract names it without a trailing slash; both spellings work.
+    re_path(
+        r"^api/interactions/(?P<pk>\d+)/reply/?$", InteractionReplyView.as_view(), name="interaction-reply"
+    ),
     path("api/", include(router.urls)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),

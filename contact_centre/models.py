@@ -83,6 +83,8 @@ class EventKind(models.TextChoices):
     EMAIL_ACKNOWLEDGED = "email_acknowledged", _("Nosūtīts apstiprinājums / Acknowledgement sent")
     EMAIL_REPLIED = "email_replied", _("Nosūtīta atbilde / Reply sent")
     EMAIL_HOLDING_REPLY = "email_holding_reply", _("Nosūtīta starpatbilde / Holding reply sent")
+    EMAIL_OUT_OF_OFFICE = "email_out_of_office", _("Nosūtīts prombūtnes paziņojums / Out-of-office sent")
+    EMAIL_DELIVERY_FAILED = "email_delivery_failed", _("E-pasts nav piegādāts / Delivery failed")
     CALL_ARRIVED = "call_arrived", _("Zvans sasniedza līniju / Call reached the line")
     CALL_OUT_OF_HOURS = "call_out_of_hours", _("Zvans ārpus darba laika / Out-of-hours call")
     CALL_ANSWERED = "call_answered", _("Zvans atbildēts / Call answered")
@@ -91,6 +93,7 @@ class EventKind(models.TextChoices):
     PORTAL_RECEIVED = "portal_received", _("Saņemts portāla jautājums / Portal question received")
     COMPLAINT_MARKED = "complaint_marked", _("Atzīmēts kā sūdzība / Marked as complaint")
     NOTE = "note", _("Piezīme / Note")
+    REASSIGNED = "reassigned", _("Nodots citam / Reassigned")
     CLOSED = "closed", _("Slēgts / Closed")
     REOPENED = "reopened", _("Atvērts atkārtoti / Reopened")
 

@@ -173,6 +173,18 @@ def _thread_of(message_ids: Iterable[str]) -> Interaction | None:
     return event.interaction if event else None
 
 
+def _thread_by_reference(reference: str) -> Interaction | None:
+    if not reference:
+        return None
+    return Interaction.objects.filter(reference=reference.upper(), channel=Channel.EMAIL).first()
+
+
+def email_thread_find(*, message_ids: Iterable[str], reference: str = "") -> Interaction | None:
+    """The interaction a message belongs to: by the Message-IDs it answers (In-Reply-To, References,
+    or its own), else by our reference number in its subject."""
+    return _thread_of(message_ids) or _thread_by_reference(reference)
+
+
 def interaction_record_email(
     *,
     message_id: str,
@@ -183,21 +195,27 @@ def interaction_record_email(
     in_reply_to: str = "",
     references: Iterable[str] = (),
     automatic_reason: str = "",
+    thread_reference: str = "",
+    details: dict[str, Any] | None = None,
     unit: Unit | None = None,
     service: Service | None = None,
 ) -> Interaction:
     """Record an inbound e-mail: it joins its thread (In-Reply-To, References) or opens an interaction.
 
     `received_at` is the IMAP INTERNALDATE. `automatic_reason` non-empty marks automatic mail (RFC 3834),
-    recorded as such so that no clock opens or moves on it. Idempotency key: the Message-ID.
+    recorded as such so that no clock opens or moves on it. `thread_reference` (our reference number
+    found in the subject) joins the thread when the threading headers do not. `details` are extra facts
+    for the payload (attachments, addressees). Idempotency key: the Message-ID (or the content hash the
+    adapter passes in its place).
     """
     if not message_id.strip():
         raise DomainError("message_id_missing", "E-mail without a Message-ID needs a content-hash key")
     kind = EventKind.EMAIL_AUTOMATIC_RECEIVED if automatic_reason else EventKind.EMAIL_RECEIVED
-    payload = {"message_id": message_id, "sender": sender, "subject": subject}
+    payload: dict[str, Any] = {**(details or {}), "message_id": message_id, "sender": sender}
+    payload["subject"] = subject
     if automatic_reason:
         payload["automatic_reason"] = automatic_reason
-    thread = _thread_of([in_reply_to, *references])
+    thread = _thread_of([in_reply_to, *references]) or _thread_by_reference(thread_reference)
     if thread is None:
         return interaction_open(
             channel=Channel.EMAIL,
@@ -249,18 +267,19 @@ def email_outbound_record(
     message_id: str,
     sent_at: datetime,
     promised_on: date | None = None,
+    details: dict[str, Any] | None = None,
     actor: User | None = None,
 ) -> Event:
-    """Record our own outbound mail: acknowledgement, reply, or a holding reply with a promised date.
+    """Record our own outbound mail: acknowledgement, reply, holding reply (with its promised date) or
+    out-of-office reply. `details` are extra facts (recipient, flags such as a missing signature).
 
     Idempotency key: the outbound Message-ID.
     """
-    outbound = {EventKind.EMAIL_ACKNOWLEDGED, EventKind.EMAIL_REPLIED, EventKind.EMAIL_HOLDING_REPLY}
-    if kind not in outbound:
+    if kind not in OUTBOUND_EMAIL_KINDS:
         raise DomainError("event_kind_unknown", f"{kind!r} is not an outbound e-mail event")
     if kind == EventKind.EMAIL_HOLDING_REPLY:
-        _promised_date_check(promised_on, sent_at)
-    payload: dict[str, Any] = {"message_id": message_id}
+        email_promise_check(promised_on, sent_at)
+    payload: dict[str, Any] = {**(details or {}), "message_id": message_id}
     if promised_on is not None:
         payload["promised_on"] = promised_on.isoformat()
     return event_append(
@@ -273,11 +292,79 @@ def email_outbound_record(
     )
 
 
+OUTBOUND_EMAIL_KINDS = frozenset(
+    {
+        EventKind.EMAIL_ACKNOWLEDGED,
+        EventKind.EMAIL_REPLIED,
+        EventKind.EMAIL_HOLDING_REPLY,
+        EventKind.EMAIL_OUT_OF_OFFICE,
+    }
+)
+
+
+def email_delivery_failure_record(
+    *,
+    interaction: Interaction,
+    bounce_message_id: str,
+    failed_message_id: str,
+    occurred_at: datetime,
+    reason: str,
+) -> Event:
+    """Record that one of our messages bounced (a delivery report came back).
+
+    Idempotency key: the bounce's own Message-ID (or content hash).
+    """
+    return event_append(
+        interaction=interaction,
+        kind=EventKind.EMAIL_DELIVERY_FAILED,
+        occurred_at=occurred_at,
+        payload={
+            "failed_message_id": failed_message_id,
+            "bounce_message_id": bounce_message_id,
+            "reason": reason,
+        },
+        source_key=email_source_key(bounce_message_id),
+    )
+
+
+def interaction_reassign(
+    *,
+    interaction: Interaction,
+    owner: Person,
+    occurred_at: datetime,
+    reason: str,
+    source_key: str | None = None,
+    actor: User | None = None,
+) -> Interaction:
+    """Pass an interaction to another owner (e.g. the substitute of an absent handler, EM-OOO).
+
+    Side effects: `owner`, a `reassigned` event. Idempotency key: `source_key` when given.
+    """
+    with transaction.atomic():
+        _lock_head()
+        if _existing(source_key) is not None:
+            return Interaction.objects.get(pk=interaction.pk)
+        locked = Interaction.objects.select_for_update().get(pk=interaction.pk)
+        previous = locked.owner_id
+        locked.owner = owner
+        locked.save(update_fields=["owner"])
+        event_append(
+            interaction=locked,
+            kind=EventKind.REASSIGNED,
+            occurred_at=occurred_at,
+            payload={"from_person_id": previous, "to_person_id": owner.pk, "reason": reason},
+            source_key=source_key,
+            actor=actor,
+        )
+    return locked
+
+
 # A promise further out than this is a typing error, not a plan (and would outrun the calendar).
 PROMISE_HORIZON_DAYS = 366
 
 
-def _promised_date_check(promised_on: date | None, sent_at: datetime) -> None:
+def email_promise_check(promised_on: date | None, sent_at: datetime) -> None:
+    """Refuse a holding reply without a date, or with one in the past or more than a year ahead."""
     if promised_on is None:
         raise DomainError(
             "promised_date_missing",

@@ -12,6 +12,8 @@ CC_VENV="$CC_ROOT/.venv"
 CC_TEST_PACKAGES=(
   "postgresql /usr/lib/postgresql/*/bin/postgres"
   "redis-server redis-server"
+  "dovecot-imapd dovecot"
+  "dovecot-lmtpd /usr/lib/dovecot/lmtp"
 )
 
 # Bold and red only on a terminal; CI logs stay plain.

@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
+import celery.contrib.testing.tasks  # noqa: F401 -- registers celery.ping, which start_worker waits for
 import pytest
+from celery.contrib.testing.worker import start_worker
 from pytest_django.fixtures import Settings
 from rest_framework.test import APIClient
+
+from config.celery import app
+from tests.peers import RedisServer
 
 
 @pytest.fixture
@@ -17,3 +24,16 @@ def api_client() -> APIClient:
 def _fast_password_hashing(settings: Settings) -> None:
     """PBKDF2's production cost (~0.3 s a user) would dominate the suite; MD5 is for tests only."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def celery_worker(redis_server: RedisServer) -> Iterator[None]:
+    """A real Celery worker (in this process, one thread) consuming from the real Redis broker.
+
+    Tasks reach the database through their own connection: use it with transactional tests.
+    """
+    app.conf.broker_url = redis_server.url
+    app.conf.result_backend = redis_server.url
+    with start_worker(app, pool="solo", perform_ping_check=True, shutdown_timeout=10):
+        yield
+    app.conf.broker_url = app.conf.result_backend = None

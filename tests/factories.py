@@ -28,6 +28,7 @@ class UserFactory(factory.django.DjangoModelFactory):
     username = factory.Sequence(lambda n: f"user{n}")
     first_name = factory.Iterator(["Anna", "Jānis", "Ilze", "Pēteris", "Līga", "Mārtiņš"])
     last_name = factory.Iterator(["Bērziņa", "Ozols", "Kalniņa", "Liepa", "Zariņa", "Kļaviņš"])
+    email = factory.LazyAttribute(lambda user: f"{user.username}@kase.gov.lv")
     password = factory.PostGenerationMethodCall("set_password", "secret-pass-1")
 
     @factory.post_generation

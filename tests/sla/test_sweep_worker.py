@@ -3,30 +3,16 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 
-import celery.contrib.testing.tasks  # noqa: F401 -- registers celery.ping, which start_worker waits for
 import pytest
 import time_machine
-from celery.contrib.testing.worker import start_worker
 
-from config.celery import app
 from contact_centre.services import interaction_record_email
 from sla.models import Breach
 from sla.tasks import sla_sweep
 from tests.factories import riga
-from tests.peers import RedisServer
 
 pytestmark = [pytest.mark.peers, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
-
-
-@pytest.fixture
-def celery_worker(redis_server: RedisServer) -> Iterator[None]:
-    app.conf.broker_url = redis_server.url
-    app.conf.result_backend = redis_server.url
-    with start_worker(app, pool="solo", perform_ping_check=True, shutdown_timeout=10):
-        yield
-    app.conf.broker_url = app.conf.result_backend = None
 
 
 def test_the_sweep_task_breaches_an_overdue_clock_through_a_real_worker(celery_worker: None) -> None:

@@ -1,0 +1,263 @@
+"""From one fetched IMAP message to the ledger: parse, classify, thread, store, and queue what it calls for
+(the EM-ACK acknowledgement, the EM-OOO out-of-office reply and reassignment).
+
+A message is stored once per folder, keyed by its Message-ID (or a content hash), so a re-scan after a
+UIDVALIDITY change or a restart records nothing twice. A message that cannot be read is quarantined
+raw, with the reason; nothing is dropped.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from dataclasses import dataclass
+from datetime import date, datetime
+from email.parser import BytesHeaderParser
+from email.policy import default as default_policy
+from enum import StrEnum
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from agents.errors import DomainError
+from contact_centre.models import EventKind, Interaction
+from contact_centre.services import (
+    email_delivery_failure_record,
+    email_outbound_record,
+    email_promise_check,
+    email_thread_find,
+    interaction_record_email,
+)
+from mail.compose import KIND_HEADER, PROMISED_ON_HEADER, reference_in, reply_flags
+from mail.config import imap_settings, message_id_domain, own_addresses
+from mail.models import FolderRole, Mailbox, OutboundKind, QuarantinedMessage, StoredMessage
+from mail.parsing import ParsedMail, UnparseableMail, mail_parse
+from mail.replies import acknowledgement_queue, out_of_office_handle
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class FetchedMessage:
+    """One message as the watcher fetched it."""
+
+    folder: str
+    role: str  # FolderRole
+    imap_uidvalidity: int
+    imap_uid: int
+    raw: bytes
+    internal_date: datetime  # aware: when our server received (or filed) it
+
+
+class IngestOutcome(StrEnum):
+    STORED = "stored"
+    DUPLICATE = "duplicate"
+    QUARANTINED = "quarantined"
+
+
+def message_ingest(*, mailbox: Mailbox, fetched: FetchedMessage) -> IngestOutcome:
+    """Record one fetched message. Idempotency key: (mailbox, folder, Message-ID or content hash).
+
+    Side effects: a StoredMessage, ledger events, queued outbound mail; or a QuarantinedMessage.
+    Database errors propagate (the watcher retries the message later); odd mail never does.
+    """
+    try:
+        parsed = mail_parse(
+            fetched.raw, own_addresses=own_addresses(), own_message_id_domain=message_id_domain()
+        )
+    except UnparseableMail as error:
+        return message_quarantine(mailbox=mailbox, fetched=fetched, reason=f"unparseable: {error.reason}")
+    if _already_stored(mailbox, fetched.folder, parsed.source_id):
+        return IngestOutcome.DUPLICATE
+    try:
+        with transaction.atomic():
+            if fetched.role == FolderRole.SENT:
+                _sent_record(mailbox, fetched, parsed)
+            else:
+                _inbound_record(mailbox, fetched, parsed)
+    except IntegrityError:
+        if _already_stored(mailbox, fetched.folder, parsed.source_id):
+            return IngestOutcome.DUPLICATE  # a second watcher (or a redelivery) stored it first
+        raise
+    except DomainError as error:
+        return message_quarantine(mailbox=mailbox, fetched=fetched, reason=f"{error.code}: {error.message}")
+    return IngestOutcome.STORED
+
+
+def _already_stored(mailbox: Mailbox, folder: str, source_id: str) -> bool:
+    return StoredMessage.objects.filter(mailbox=mailbox, folder=folder, source_id=source_id).exists()
+
+
+def message_quarantine(*, mailbox: Mailbox, fetched: FetchedMessage, reason: str) -> IngestOutcome:
+    """Keep the raw message with the reason it could not be recorded. Idempotent on the raw bytes."""
+    logger.warning("quarantined %s uid %s: %s", fetched.folder, fetched.imap_uid, reason)
+    QuarantinedMessage.objects.get_or_create(
+        mailbox=mailbox,
+        folder=fetched.folder,
+        raw_sha256=hashlib.sha256(fetched.raw).hexdigest(),
+        defaults={
+            "imap_uidvalidity": fetched.imap_uidvalidity,
+            "imap_uid": fetched.imap_uid,
+            "received_at": fetched.internal_date,
+            "raw": fetched.raw,
+            "reason": reason[:5000],
+        },
+    )
+    return IngestOutcome.QUARANTINED
+
+
+def quarantine_release(row: QuarantinedMessage) -> IngestOutcome:
+    """Record a quarantined message again (after a fix). On success it is marked released and kept for
+    the record; if it fails again it stays as it was (the quarantine is keyed by its raw bytes)."""
+    role = FolderRole.SENT if row.folder == imap_settings().sent else FolderRole.INBOX
+    fetched = FetchedMessage(
+        folder=row.folder,
+        role=role,
+        imap_uidvalidity=row.imap_uidvalidity,
+        imap_uid=row.imap_uid,
+        raw=bytes(row.raw),
+        internal_date=row.received_at or row.quarantined_at,
+    )
+    outcome = message_ingest(mailbox=row.mailbox, fetched=fetched)
+    if outcome != IngestOutcome.QUARANTINED:
+        QuarantinedMessage.objects.filter(pk=row.pk).update(released_at=timezone.now())
+    return outcome
+
+
+def _store(
+    mailbox: Mailbox, fetched: FetchedMessage, parsed: ParsedMail, interaction: Interaction | None
+) -> StoredMessage:
+    return StoredMessage.objects.create(
+        mailbox=mailbox,
+        folder=fetched.folder,
+        source_id=parsed.source_id,
+        imap_uidvalidity=fetched.imap_uidvalidity,
+        imap_uid=fetched.imap_uid,
+        received_at=fetched.internal_date,
+        message_id=parsed.message_id,
+        subject=parsed.subject[:998],
+        from_address=parsed.from_address[:320],
+        from_name=parsed.from_name[:300],
+        to_addresses=list(parsed.to + parsed.cc),
+        text=parsed.text,
+        html=parsed.html,
+        attachments=_attachments(parsed),
+        automatic_reason=parsed.automatic_reason[:100],
+        defects=list(parsed.defects),
+        size=len(fetched.raw),
+        interaction=interaction,
+    )
+
+
+def _attachments(parsed: ParsedMail) -> list[dict[str, object]]:
+    return [
+        {"name": item.filename, "type": item.content_type, "size": item.size, "inline": item.is_inline}
+        for item in parsed.attachments
+    ]
+
+
+def _inbound_record(mailbox: Mailbox, fetched: FetchedMessage, parsed: ParsedMail) -> None:
+    if parsed.automatic_reason and parsed.bounced_message_ids and _bounce_record(mailbox, fetched, parsed):
+        return
+    interaction = interaction_record_email(
+        message_id=parsed.source_id,
+        received_at=fetched.internal_date,
+        sender=parsed.from_address,
+        sender_name=parsed.from_name,
+        subject=parsed.subject,
+        in_reply_to=parsed.in_reply_to,
+        references=parsed.references,
+        automatic_reason=parsed.automatic_reason,
+        thread_reference=reference_in(parsed.subject),
+        details={"to": list(parsed.to), "cc": list(parsed.cc), "attachments": _attachments(parsed)},
+    )
+    _store(mailbox, fetched, parsed, interaction)
+    if parsed.automatic_reason:
+        return  # RFC 3834: never answered, never starts or moves a clock
+    interaction = out_of_office_handle(
+        mailbox=mailbox, interaction=interaction, parsed=parsed, received_at=fetched.internal_date
+    )
+    acknowledgement_queue(
+        mailbox=mailbox, interaction=interaction, parsed=parsed, received_at=fetched.internal_date
+    )
+
+
+def _bounce_record(mailbox: Mailbox, fetched: FetchedMessage, parsed: ParsedMail) -> bool:
+    """A delivery report about one of our messages: a delivery failure on that message's interaction."""
+    for failed_id in parsed.bounced_message_ids:
+        interaction = email_thread_find(message_ids=[failed_id])
+        if interaction is None:
+            continue
+        email_delivery_failure_record(
+            interaction=interaction,
+            bounce_message_id=parsed.source_id,
+            failed_message_id=failed_id,
+            occurred_at=fetched.internal_date,
+            reason=parsed.subject[:500],
+        )
+        _store(mailbox, fetched, parsed, interaction)
+        return True
+    return False
+
+
+SENT_KINDS = {
+    OutboundKind.ACKNOWLEDGEMENT: EventKind.EMAIL_ACKNOWLEDGED,
+    OutboundKind.OUT_OF_OFFICE: EventKind.EMAIL_OUT_OF_OFFICE,
+    OutboundKind.HOLDING_REPLY: EventKind.EMAIL_HOLDING_REPLY,
+}
+
+
+def _sent_record(mailbox: Mailbox, fetched: FetchedMessage, parsed: ParsedMail) -> None:
+    """A message in the Sent folder, from the product or from a handler's own mail client.
+
+    It counts as the reply (EM-REPLY) of the thread it answers. Ours were recorded when sent, so this
+    only stores them; a person's reply is recorded here, with the rules it misses (EM-SIGN, EM-FEEDBACK).
+    """
+    already = email_thread_find(message_ids=[parsed.source_id])
+    thread = already or email_thread_find(
+        message_ids=[parsed.in_reply_to, *reversed(parsed.references)], reference=reference_in(parsed.subject)
+    )
+    if already is None and thread is not None:
+        _sent_reply_record(mailbox, fetched, parsed, thread)
+    _store(mailbox, fetched, parsed, thread)
+
+
+def _sent_reply_record(
+    mailbox: Mailbox, fetched: FetchedMessage, parsed: ParsedMail, thread: Interaction
+) -> None:
+    headers = BytesHeaderParser(policy=default_policy).parsebytes(fetched.raw)
+    product_kind = str(headers.get(KIND_HEADER, "")).strip()
+    promised_on = _promised_on(str(headers.get(PROMISED_ON_HEADER, "")), fetched.internal_date)
+    kind = SENT_KINDS.get(OutboundKind(product_kind)) if product_kind in OutboundKind.values else None
+    if promised_on is not None:
+        kind = EventKind.EMAIL_HOLDING_REPLY
+    kind = kind or EventKind.EMAIL_REPLIED
+    flags = reply_flags(parsed.text, mailbox.feedback_url) if kind in _REPLY_KINDS else []
+    email_outbound_record(
+        interaction=thread,
+        kind=kind,
+        message_id=parsed.source_id,
+        sent_at=fetched.internal_date,
+        promised_on=promised_on if kind == EventKind.EMAIL_HOLDING_REPLY else None,
+        details={
+            "to": list(parsed.to),
+            "origin": "product" if product_kind else "mail_client",
+            "flags": flags,
+        },
+    )
+
+
+_REPLY_KINDS = {EventKind.EMAIL_REPLIED, EventKind.EMAIL_HOLDING_REPLY}
+
+
+def _promised_on(value: str, sent_at: datetime) -> date | None:
+    """The promised date a holding reply names in our header; an unusable one counts as a plain reply."""
+    if not value.strip():
+        return None
+    try:
+        promised_on = date.fromisoformat(value.strip())
+        email_promise_check(promised_on, sent_at)
+    except (ValueError, DomainError):
+        logger.warning("ignoring unusable %s %r in a sent reply", PROMISED_ON_HEADER, value)
+        return None
+    return promised_on

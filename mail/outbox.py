@@ -1,0 +1,237 @@
+"""The outbox: every message we send to a client is a row first, then sent by a Celery task.
+
+Exactly once, as far as SMTP allows:
+- A row is written in the same transaction as the ledger fact that causes it (unique `dedupe_key`,
+  `sender_day_key`), and its bytes and Message-ID are fixed then; a retry sends the same bytes.
+- A sender claims the row with a conditional UPDATE (`claimed_until`, a lease), so two workers, or a
+  worker and the sweep, never send it at the same time.
+- Transient failures (server down, 4xx, timeout) set `next_attempt_at` with backoff; the beat sweep
+  dispatches rows that are due. A task lost with a restarted Redis is therefore only a delay.
+
+The one window left: the SMTP server has answered 250 to our DATA and the worker dies (or the
+database is unreachable) before `state = sent` commits. After the lease expires the message is sent
+again, with the same Message-ID, so the recipient's server or client can drop the copy. SMTP has no
+way to ask "did you already take this one?", so no sender can close this window entirely.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from datetime import date, datetime, timedelta
+from email import message_from_bytes
+from email.policy import default as default_policy
+
+from celery import current_app
+from django.contrib.auth.models import User
+from django.db import IntegrityError, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+from imapclient.exceptions import IMAPClientError
+
+from agents.models import Absence
+from contact_centre.models import EventKind, Interaction
+from contact_centre.services import email_delivery_failure_record, email_outbound_record
+from mail.compose import message_id_new, raw_build, reply_flags
+from mail.config import imap_settings, mail_from
+from mail.imap import sent_folder_append
+from mail.models import Mailbox, OutboundKind, OutboundMail, OutboundState
+from mail.smtp import Envelope, SmtpPermanentError, SmtpTransientError, smtp_send
+
+logger = logging.getLogger(__name__)
+
+# Longer than one send can take (SMTP timeout, task time limit), so a live sender never loses its claim.
+CLAIM_LEASE = timedelta(minutes=5)
+BACKOFF_FIRST = timedelta(seconds=5)
+BACKOFF_MAX = timedelta(minutes=5)
+# The sweep files sent mail in Sent only after the sender had its own chance to.
+SENT_FILING_GRACE = timedelta(seconds=30)
+SEND_TASK = "mail.outbound_send"
+
+LEDGER_KIND = {
+    OutboundKind.ACKNOWLEDGEMENT: EventKind.EMAIL_ACKNOWLEDGED,
+    OutboundKind.REPLY: EventKind.EMAIL_REPLIED,
+    OutboundKind.HOLDING_REPLY: EventKind.EMAIL_HOLDING_REPLY,
+    OutboundKind.OUT_OF_OFFICE: EventKind.EMAIL_OUT_OF_OFFICE,
+}
+
+
+def outbound_queue(
+    *,
+    kind: str,
+    to: str,
+    subject: str,
+    body: str,
+    interaction: Interaction | None = None,
+    in_reply_to: str = "",
+    references: Sequence[str] = (),
+    automatic: bool = False,
+    promised_on: date | None = None,
+    dedupe_key: str | None = None,
+    sender_day_key: str | None = None,
+    absence: Absence | None = None,
+    created_by: User | None = None,
+) -> OutboundMail | None:
+    """Queue one message; after commit a task sends it.
+
+    Idempotency keys: `dedupe_key` and `sender_day_key` (unique); returns None when either was taken.
+    """
+    message_id = message_id_new(kind)
+    raw = raw_build(
+        message_id=message_id,
+        to=to,
+        subject=subject,
+        body=body,
+        kind=kind,
+        in_reply_to=in_reply_to,
+        references=references,
+        automatic=automatic,
+        promised_on=promised_on,
+    )
+    try:
+        with transaction.atomic():
+            row = OutboundMail.objects.create(
+                kind=kind,
+                interaction=interaction,
+                absence=absence,
+                message_id=message_id,
+                mail_from=mail_from(),
+                to_address=to,
+                subject=subject,
+                raw=raw,
+                promised_on=promised_on,
+                dedupe_key=dedupe_key,
+                sender_day_key=sender_day_key,
+                next_attempt_at=timezone.now(),
+                created_by=created_by,
+            )
+    except IntegrityError:
+        return None  # the same message was queued already (a redelivery, or a racing worker)
+    transaction.on_commit(lambda: outbound_dispatch(row.pk))
+    return row
+
+
+def outbound_dispatch(outbound_id: int) -> None:
+    """Hand a queued row to a worker. If the broker is unreachable the sweep dispatches it later."""
+    try:
+        current_app.send_task(SEND_TASK, args=[outbound_id], ignore_result=True, retry=False)
+    except Exception:
+        logger.warning("could not queue outbound %s now; the outbox sweep will send it", outbound_id)
+
+
+def _claim(outbound_id: int, now: datetime) -> bool:
+    free = Q(claimed_until__isnull=True) | Q(claimed_until__lt=now)
+    claimed = (
+        OutboundMail.objects.filter(free, pk=outbound_id, state=OutboundState.QUEUED)
+        .filter(next_attempt_at__lte=now)
+        .update(claimed_until=now + CLAIM_LEASE, attempts=F("attempts") + 1)
+    )
+    return claimed == 1
+
+
+def outbound_send(outbound_id: int) -> str | None:
+    """Send one queued message if it is due and nobody else holds it; returns the new state or None.
+
+    Side effects: the SMTP send, the row's state, the ledger fact (acknowledged, replied, …), the copy
+    in the Sent folder. Idempotent: a sent or claimed row is left alone.
+    """
+    if not _claim(outbound_id, timezone.now()):
+        return None
+    row = OutboundMail.objects.get(pk=outbound_id)
+    try:
+        smtp_send(Envelope(row.mail_from, (row.to_address,), bytes(row.raw)))
+    except SmtpTransientError as error:
+        _retry_later(row, str(error))
+        return OutboundState.QUEUED
+    except SmtpPermanentError as error:
+        _give_up(row, str(error))
+        return OutboundState.FAILED
+    _mark_sent(row)
+    outbound_file_in_sent(row)
+    return OutboundState.SENT
+
+
+def _retry_later(row: OutboundMail, error: str) -> None:
+    delay = min(BACKOFF_FIRST * 2 ** max(row.attempts - 1, 0), BACKOFF_MAX)
+    logger.info("outbound %s (%s) not sent, retry in %s: %s", row.pk, row.kind, delay, error)
+    OutboundMail.objects.filter(pk=row.pk, state=OutboundState.QUEUED).update(
+        next_attempt_at=timezone.now() + delay, claimed_until=None, last_error=error[:2000]
+    )
+
+
+def _give_up(row: OutboundMail, error: str) -> None:
+    logger.warning("outbound %s (%s) refused for good: %s", row.pk, row.kind, error)
+    with transaction.atomic():
+        OutboundMail.objects.filter(pk=row.pk).update(
+            state=OutboundState.FAILED, claimed_until=None, last_error=error[:2000]
+        )
+        if row.interaction is not None:
+            email_delivery_failure_record(
+                interaction=row.interaction,
+                bounce_message_id=f"smtp-refused.{row.message_id}",
+                failed_message_id=row.message_id,
+                occurred_at=timezone.now(),
+                reason=error[:500],
+            )
+
+
+def _mark_sent(row: OutboundMail) -> None:
+    sent_at = timezone.now()
+    with transaction.atomic():
+        OutboundMail.objects.filter(pk=row.pk).update(
+            state=OutboundState.SENT, sent_at=sent_at, claimed_until=None, last_error=""
+        )
+        kind = LEDGER_KIND.get(OutboundKind(row.kind))
+        if row.interaction is not None and kind is not None:
+            email_outbound_record(
+                interaction=row.interaction,
+                kind=kind,
+                message_id=row.message_id,
+                sent_at=sent_at,
+                promised_on=row.promised_on,
+                details={"to": row.to_address, "origin": "product", "flags": _flags(row)},
+                actor=row.created_by,
+            )
+
+
+def _flags(row: OutboundMail) -> list[str]:
+    if row.kind not in (OutboundKind.REPLY, OutboundKind.HOLDING_REPLY):
+        return []
+    message = message_from_bytes(bytes(row.raw), policy=default_policy)
+    body = message.get_body(preferencelist=("plain",))
+    text = body.get_content() if body is not None else ""
+    mailbox = Mailbox.objects.filter(address=row.mail_from).first()
+    return reply_flags(text, mailbox.feedback_url if mailbox else "")
+
+
+def outbound_file_in_sent(row: OutboundMail) -> None:
+    """Put a copy in the Sent folder (once). A failure is logged; the sweep files it later."""
+    if not imap_settings().user:
+        return  # no mailbox configured: nothing to file into
+    try:
+        sent_folder_append(
+            raw=bytes(row.raw), message_id=row.message_id, sent_at=row.sent_at or timezone.now()
+        )
+    except (IMAPClientError, OSError) as error:
+        logger.warning("outbound %s not filed in Sent yet: %s", row.pk, error)
+        return
+    OutboundMail.objects.filter(pk=row.pk).update(appended_to_sent_at=timezone.now())
+
+
+def outbox_sweep(*, now: datetime, limit: int = 500) -> int:
+    """Dispatch every due queued row, and file sent mail that is not yet in Sent. Returns rows touched."""
+    free = Q(claimed_until__isnull=True) | Q(claimed_until__lt=now)
+    due = list(
+        OutboundMail.objects.filter(free, state=OutboundState.QUEUED, next_attempt_at__lte=now)
+        .order_by("next_attempt_at")
+        .values_list("pk", flat=True)[:limit]
+    )
+    for outbound_id in due:
+        outbound_dispatch(outbound_id)
+    unfiled = OutboundMail.objects.filter(
+        state=OutboundState.SENT, appended_to_sent_at__isnull=True, sent_at__lt=now - SENT_FILING_GRACE
+    )[:limit]
+    rows = list(unfiled)
+    for row in rows:
+        outbound_file_in_sent(row)
+    return len(due) + len(rows)

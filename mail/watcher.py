@@ -1,0 +1,294 @@
+"""The mail watcher (`manage.py mailwatch`): INBOX and Sent, each on its own IMAP connection (IDLE
+watches one selected folder per connection), with a catch-up scan by UID on every (re)connect.
+
+Never loses a message: the checkpoint (UIDVALIDITY, last UID) moves only past messages that were stored
+or quarantined; a database or network error ends the session and it starts again from the checkpoint.
+Never deletes or moves a client's mail: folders are opened read-only (EXAMINE) and bodies fetched with
+BODY.PEEK, so not even the \\Seen flag changes. One watcher per mailbox: a Redis lock.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import random
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from datetime import datetime
+
+import redis
+from django.db import DatabaseError, close_old_connections, connection
+from django.utils import timezone
+from imapclient import IMAPClient
+from imapclient.exceptions import IMAPClientError
+from redis.exceptions import LockError, LockNotOwnedError, RedisError
+
+from mail.config import ImapSettings
+from mail.imap import imap_connect
+from mail.ingest import FetchedMessage, message_ingest, message_quarantine
+from mail.models import FolderCheckpoint, FolderRole, Mailbox
+from mail.replies import mailbox_default
+
+logger = logging.getLogger(__name__)
+
+IDLE_RENEW_S = 10 * 60  # RFC 2177: re-issue IDLE at least every 29 minutes; servers and NATs drop sooner
+IDLE_POLL_S = 1.0  # how quickly a watcher notices SIGTERM while idling
+FETCH_MAX_MESSAGES = 100
+FETCH_MAX_BYTES = 16 * 1024 * 1024  # one FETCH holds at most this much mail in memory
+BACKOFF_FIRST_S, BACKOFF_MAX_S = 1.0, 60.0
+LOCK_TTL_S, LOCK_RENEW_S, LOCK_POLL_S = 30, 10.0, 2.0
+# Errors after which the session is started again (with backoff) from the checkpoint.
+RECOVERABLE = (IMAPClientError, OSError, DatabaseError, EOFError)
+
+
+class FolderWatcher:
+    """Reads one folder to the end, then waits on IDLE for more; reconnects with backoff after errors."""
+
+    def __init__(
+        self, *, mailbox: Mailbox, folder: str, role: str, stop: threading.Event, config: ImapSettings
+    ) -> None:
+        self.mailbox, self.folder, self.role, self.stop, self.config = mailbox, folder, role, stop, config
+
+    def run(self) -> None:
+        delay = BACKOFF_FIRST_S
+        while not self.stop.is_set():
+            try:
+                self._session()
+                delay = BACKOFF_FIRST_S
+            except RECOVERABLE as error:
+                self._note_error(error)
+                self.stop.wait(delay * random.uniform(0.5, 1.0))  # noqa: S311 -- jitter, not secrecy
+                delay = min(delay * 2, BACKOFF_MAX_S)
+            finally:
+                close_old_connections()
+
+    def _note_error(self, error: BaseException) -> None:
+        logger.warning("mailwatch %s: %s: %s; reconnecting", self.folder, type(error).__name__, error)
+        if isinstance(error, DatabaseError):
+            connection.close()  # a broken connection is not reused by the next session
+            return
+        try:
+            Mailbox.objects.filter(pk=self.mailbox.pk).update(
+                last_error=f"{self.folder}: {type(error).__name__}: {error}"[:2000],
+                last_error_at=timezone.now(),
+            )
+        except DatabaseError:
+            connection.close()
+
+    def _session(self) -> None:
+        client = imap_connect(self.config)
+        try:
+            Mailbox.objects.filter(pk=self.mailbox.pk).update(connected_at=timezone.now())
+            while not self.stop.is_set():
+                self._catch_up(client)
+                self._idle(client)
+        finally:
+            _close(client)
+
+    def _catch_up(self, client: IMAPClient) -> None:
+        """Store every message past the checkpoint, oldest first, until the folder has no more."""
+        selected = client.select_folder(self.folder, readonly=True)
+        checkpoint = checkpoint_for(
+            mailbox=self.mailbox,
+            folder=self.folder,
+            role=self.role,
+            uidvalidity=int(selected[b"UIDVALIDITY"]),
+        )
+        while not self.stop.is_set():
+            # "UID n:*" always matches the newest message, even below n: filter.
+            uids = sorted(
+                uid
+                for uid in client.search(["UID", f"{checkpoint.last_uid + 1}:*"])
+                if uid > checkpoint.last_uid
+            )
+            if not uids:
+                break
+            for batch in _batches(client, uids):
+                if self.stop.is_set():
+                    break
+                self._ingest_batch(client, checkpoint, batch)
+        FolderCheckpoint.objects.filter(pk=checkpoint.pk).update(last_scan_at=timezone.now())
+
+    def _ingest_batch(self, client: IMAPClient, checkpoint: FolderCheckpoint, uids: Sequence[int]) -> None:
+        fetched = client.fetch(uids, ["BODY.PEEK[]", "INTERNALDATE"])
+        try:
+            for uid in uids:
+                data = fetched.get(uid)
+                if data is not None:  # None: expunged since the SEARCH
+                    self._ingest_one(checkpoint, uid, data)
+                checkpoint.last_uid = uid
+        finally:
+            FolderCheckpoint.objects.filter(pk=checkpoint.pk).update(last_uid=checkpoint.last_uid)
+
+    def _ingest_one(self, checkpoint: FolderCheckpoint, uid: int, data: dict[bytes, object]) -> None:
+        raw = data.get(b"BODY[]")
+        internal_date = data.get(b"INTERNALDATE")
+        message = FetchedMessage(
+            folder=self.folder,
+            role=self.role,
+            imap_uidvalidity=checkpoint.imap_uidvalidity or 0,
+            imap_uid=uid,
+            raw=raw if isinstance(raw, bytes) else b"",
+            internal_date=_aware(internal_date),
+        )
+        try:
+            message_ingest(mailbox=self.mailbox, fetched=message)
+        except RECOVERABLE:
+            raise  # the database or the network: this message is read again after the reconnect
+        except Exception as error:
+            logger.exception("mailwatch %s uid %s could not be recorded", self.folder, uid)
+            message_quarantine(mailbox=self.mailbox, fetched=message, reason=f"internal error: {error!r}")
+
+    def _idle(self, client: IMAPClient) -> None:
+        """Wait for the server to push new mail (or for IDLE_RENEW_S, or for stop)."""
+        client.idle()
+        started = time.monotonic()
+        try:
+            while not self.stop.is_set() and time.monotonic() - started < IDLE_RENEW_S:
+                responses = client.idle_check(timeout=IDLE_POLL_S)
+                if any(len(item) > 1 and item[1] == b"EXISTS" for item in responses):
+                    FolderCheckpoint.objects.filter(mailbox=self.mailbox, folder=self.folder).update(
+                        last_idle_event_at=timezone.now()
+                    )
+                    return
+        finally:
+            client.idle_done()
+
+
+def _aware(value: object) -> datetime:
+    if isinstance(value, datetime):
+        return value if value.tzinfo is not None else timezone.make_aware(value)
+    return timezone.now()  # a server that sends no INTERNALDATE: the moment we saw it is the best we have
+
+
+def _batches(client: IMAPClient, uids: Sequence[int]) -> Iterator[list[int]]:
+    """UIDs in groups small enough to hold in memory (by count and by RFC822.SIZE)."""
+    sizes = client.fetch(uids, ["RFC822.SIZE"])
+    batch: list[int] = []
+    batch_bytes = 0
+    for uid in uids:
+        size = int(sizes.get(uid, {}).get(b"RFC822.SIZE", 0))
+        if batch and (len(batch) >= FETCH_MAX_MESSAGES or batch_bytes + size > FETCH_MAX_BYTES):
+            yield batch
+            batch, batch_bytes = [], 0
+        batch.append(uid)
+        batch_bytes += size
+    if batch:
+        yield batch
+
+
+def _close(client: IMAPClient) -> None:
+    try:
+        client.logout()
+    except Exception:
+        client.shutdown()
+
+
+def checkpoint_for(*, mailbox: Mailbox, folder: str, role: str, uidvalidity: int) -> FolderCheckpoint:
+    """The folder's checkpoint; a new UIDVALIDITY starts it from the first UID again.
+
+    Old UIDs mean nothing under a new UIDVALIDITY, so the folder is read again from the start and
+    messages already stored are recognised by Message-ID (or content hash) and skipped.
+    """
+    checkpoint, _created = FolderCheckpoint.objects.get_or_create(
+        mailbox=mailbox, folder=folder, defaults={"role": role}
+    )
+    if checkpoint.imap_uidvalidity != uidvalidity:
+        if checkpoint.imap_uidvalidity is not None:
+            logger.warning(
+                "mailwatch %s: UIDVALIDITY %s -> %s, re-reading",
+                folder,
+                checkpoint.imap_uidvalidity,
+                uidvalidity,
+            )
+            checkpoint.uidvalidity_changes += 1
+        checkpoint.imap_uidvalidity, checkpoint.last_uid = uidvalidity, 0
+        checkpoint.save(update_fields=["imap_uidvalidity", "last_uid", "uidvalidity_changes"])
+    return checkpoint
+
+
+class MailboxLock:
+    """One watcher per mailbox. While Redis is unreachable the holder keeps going (nobody else can take
+    the lock then); when Redis comes back empty, the holder takes it again at its next renewal, and if
+    another copy got it first, the holder stops. Both may run for at most one renewal period then;
+    storing is idempotent, so that costs only duplicate work."""
+
+    def __init__(self, redis_url: str, name: str) -> None:
+        client = redis.Redis.from_url(redis_url, socket_timeout=5, socket_connect_timeout=5)
+        self.name = name
+        self.lock = client.lock(name, timeout=LOCK_TTL_S, thread_local=False)
+
+    def acquire_waiting(self, stop: threading.Event) -> bool:
+        told = False
+        while not stop.is_set():
+            try:
+                if self.lock.acquire(blocking=False):
+                    return True
+                reason = "another watcher holds it"
+            except RedisError as error:
+                reason = f"Redis unreachable ({error})"
+            if not told:
+                logger.info("mailwatch waiting for the lock %s: %s", self.name, reason)
+                told = True
+            stop.wait(LOCK_POLL_S)
+        return False
+
+    def renew(self) -> bool:
+        """True while we may go on watching."""
+        try:
+            self.lock.reacquire()
+            return True
+        except LockNotOwnedError:
+            try:
+                return bool(self.lock.acquire(blocking=False))
+            except RedisError:
+                return True
+        except (RedisError, LockError):
+            return True
+
+    def release(self) -> None:
+        with contextlib.suppress(RedisError, LockError):  # expired or Redis gone: nothing to release
+            self.lock.release()
+
+
+def mailwatch_run(*, stop: threading.Event, redis_url: str, config: ImapSettings) -> None:
+    """Watch INBOX and Sent until `stop` is set (SIGTERM), holding the mailbox lock."""
+    mailbox = mailbox_default()
+    lock = MailboxLock(redis_url, f"cc-sla:mailwatch:{config.user}@{config.host}:{config.port}")
+    while lock.acquire_waiting(stop):
+        logger.info("mailwatch: watching %s and %s of %s", config.inbox, config.sent, config.user)
+        folders_stop = threading.Event()
+        threads = [
+            threading.Thread(
+                target=FolderWatcher(
+                    mailbox=mailbox, folder=folder, role=role, stop=folders_stop, config=config
+                ).run,
+                name=f"mailwatch-{role}",
+            )
+            for folder, role in ((config.inbox, FolderRole.INBOX), (config.sent, FolderRole.SENT))
+        ]
+        for thread in threads:
+            thread.start()
+        _hold(stop, lock, mailbox, threads)
+        folders_stop.set()
+        for thread in threads:
+            thread.join()
+        lock.release()
+
+
+def _hold(
+    stop: threading.Event, lock: MailboxLock, mailbox: Mailbox, threads: list[threading.Thread]
+) -> None:
+    """Renew the lock and write the heartbeat until stop, or until the lock is lost."""
+    Mailbox.objects.filter(pk=mailbox.pk).update(heartbeat_at=timezone.now())
+    while not stop.wait(LOCK_RENEW_S):
+        if not lock.renew():
+            logger.error("mailwatch: lost the lock %s to another watcher; standing by", lock.name)
+            return
+        try:
+            Mailbox.objects.filter(pk=mailbox.pk).update(heartbeat_at=timezone.now())
+        except DatabaseError:
+            connection.close()
+        if not any(thread.is_alive() for thread in threads):
+            return
