@@ -155,6 +155,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Several models have a "state"; name each enum after its model's choices.
+    "ENUM_NAME_OVERRIDES": {
+        "InteractionStateEnum": "contact_centre.models.InteractionState",
+        "OutboundStateEnum": "mail.models.OutboundState",
+    },
 }
 
 # --- Celery -------------------------------------------------------------------------------------

@@ -62,6 +62,7 @@ class FolderWatcher:
                 delay = min(delay * 2, BACKOFF_MAX_S)
             finally:
                 close_old_connections()
+        connection.close()  # this thread's own connection; the thread ends here
 
     def _note_error(self, error: BaseException) -> None:
         logger.warning("mailwatch %s: %s: %s; reconnecting", self.folder, type(error).__name__, error)
@@ -275,6 +276,7 @@ def mailwatch_run(*, stop: threading.Event, redis_url: str, config: ImapSettings
         for thread in threads:
             thread.join()
         lock.release()
+    connection.close()
 
 
 def _hold(

@@ -32,8 +32,10 @@ def celery_worker(redis_server: RedisServer) -> Iterator[None]:
 
     Tasks reach the database through their own connection: use it with transactional tests.
     """
-    app.conf.broker_url = redis_server.url
+    # The broker is already this Redis (tests.peers sets REDIS_URL before the settings load); the ping
+    # check needs a result backend, which the product itself does not use.
+    assert app.conf.broker_url == redis_server.url
     app.conf.result_backend = redis_server.url
     with start_worker(app, pool="solo", perform_ping_check=True, shutdown_timeout=10):
         yield
-    app.conf.broker_url = app.conf.result_backend = None
+    app.conf.result_backend = None

@@ -5,7 +5,8 @@ PostgreSQL: a throw-away cluster in a temporary directory on a free loopback por
 import), and stopped in ``pytest_unconfigure``. It is not started when the caller set DATABASE_URL, or
 with CC_TEST_DATABASE=sqlite (the smoke run).
 
-Redis: the session fixture ``redis_server``; ``.stop()`` and ``.start()`` restart it on the same port.
+Redis: started with PostgreSQL (REDIS_URL points at it, so Celery queues there); the session fixture
+``redis_server`` returns it, and ``.stop()`` and ``.start()`` restart it on the same port.
 
 ``free_port`` and ``ManagedProcess`` are the small building blocks later peers (Dovecot, SMTP, SIPp) reuse.
 A test never depends on a server left running: every peer here is started by this run and stopped by PID.
@@ -23,7 +24,7 @@ import socket
 import subprocess
 import tempfile
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -305,6 +306,10 @@ def pytest_load_initial_conftests(
     options = parser.parse_known_args(args)
     if options.help or options.version:
         return
+    try:
+        redis_start_for_session(early_config)
+    except PeerError as error:
+        raise pytest.UsageError(f"the Redis for the tests did not start: {error}") from error
     if os.environ.get("CC_TEST_DATABASE", "").lower() == "sqlite":
         # Forced: no DATABASE_URL (exported, or in a developer's .env) turns the smoke run into another DB.
         os.environ["DATABASE_URL"] = "sqlite://:memory:"
@@ -389,13 +394,36 @@ class RedisServer:
         self.process.stop(sig=signal.SIGKILL if kill else None)
 
 
+_redis_key = pytest.StashKey[RedisServer]()
+REDIS_DIR_PREFIX = "cc-sla-redis-"
+
+
+def redis_start_for_session(config: pytest.Config) -> RedisServer:
+    """The session's Redis, started before the settings are read so that Celery's broker is this one.
+
+    Anything the product queues during the tests (outbound mail, alerts) goes to this Redis, never to a
+    developer's own; a test worker (``celery_worker``) consumes from it.
+    """
+    directory = Path(tempfile.mkdtemp(prefix=REDIS_DIR_PREFIX))
+    server = RedisServer(directory)
+    server.start()
+
+    def stop() -> None:
+        server.stop()
+        shutil.rmtree(directory, ignore_errors=True)
+
+    atexit.register(stop)
+    config.stash[_redis_key] = server
+    os.environ["REDIS_URL"] = server.url
+    return server
+
+
 @pytest.fixture(scope="session")
-def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
-    """A real Redis for this session. Tests that stop it must start it again before they finish."""
-    try:
-        server = RedisServer(tmp_path_factory.mktemp("redis"))
+def redis_server(pytestconfig: pytest.Config) -> RedisServer:
+    """The session's real Redis. Tests that stop it must start it again before they finish."""
+    server = pytestconfig.stash.get(_redis_key, None)
+    if server is None:
+        pytest.fail("the session Redis was not started (is tests.peers loaded with -p?)", pytrace=False)
+    if not server.process.running:
         server.start()
-    except PeerError as error:
-        pytest.fail(str(error), pytrace=False)
-    yield server
-    server.stop()
+    return server
