@@ -70,9 +70,29 @@ def _append_locked(
     event.save()
     head.last_seq, head.last_hash = event.seq, event.hash
     head.save(update_fields=["last_seq", "last_hash"])
-    seq = event.seq
-    transaction.on_commit(lambda: ledger_changed.send(sender=Event, seq=seq))
+    _announce_after_commit(event.seq)
     return event
+
+
+class _Announcement:
+    """`ledger_changed` once per transaction, with its last seq: a transaction that appends a hundred
+    events (the mail watcher stores a FETCH batch in one) wakes the listeners once, not a hundred times."""
+
+    def __init__(self, seq: int) -> None:
+        self.seq = seq
+
+    def __call__(self) -> None:
+        ledger_changed.send(sender=Event, seq=self.seq)
+
+
+def _announce_after_commit(seq: int) -> None:
+    # Django drops callbacks registered inside a savepoint that rolls back, so a pending announcement
+    # found here will run; if none is pending (none yet, or it was rolled back), register one.
+    for _savepoints, callback, _robust in transaction.get_connection().run_on_commit:
+        if isinstance(callback, _Announcement):
+            callback.seq = max(callback.seq, seq)
+            return
+    transaction.on_commit(_Announcement(seq))
 
 
 def event_append(

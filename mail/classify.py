@@ -20,10 +20,9 @@ NO_MESSAGE_ID = "no-message-id"
 X_LOOP = "x-loop"
 X_AUTO_RESPONSE_SUPPRESS = "x-auto-response-suppress"
 
+MDN_TYPE = "message/disposition-notification"
 # Report parts whose presence alone makes a message a delivery or read report (RFC 3464, 6533, 8098).
-REPORT_PART_TYPES = frozenset(
-    {"message/delivery-status", "message/global-delivery-status", "message/disposition-notification"}
-)
+REPORT_PART_TYPES = frozenset({"message/delivery-status", "message/global-delivery-status", MDN_TYPE})
 _REPORT_TYPES = frozenset({"delivery-status", "global-delivery-status", "disposition-notification"})
 
 # Subjects MTAs put on non-DSN ("classic") bounces: Postfix, Gmail/Exchange DSNs, Exim, Sendmail, qmail,
@@ -36,7 +35,7 @@ _BOUNCE_SUBJECT = re.compile(
 )
 _MTA_LOCAL_PARTS = frozenset({"mailer-daemon", "mailer_daemon"})
 
-# Robot mailboxes; a suffix such as "+tag", "-12345" (VERP) or ".lv" after the keyword still counts.
+# Robot mailboxes; a suffix such as "+tag" or "-12345" (VERP) after the keyword still counts.
 _ROBOT_LOCAL_PART = re.compile(
     r"(no[-_.]?reply|do[-_.]?not[-_.]?reply|mailer[-_]daemon|postmaster|bounces?)([-+_.=].*)?",
     re.IGNORECASE,
@@ -78,8 +77,13 @@ class MailFacts:
     from_address: str
     subject: str
     message_id: str
+    in_reply_to: str
+    references: Sequence[str]
+    text: str
     mime_types: Collection[str]  # every Content-Type found in the MIME tree, lower-case
     report_types: Collection[str]  # report-type parameters of multipart/report parts, lower-case
+    dsn_actions: Sequence[str]  # Action of each recipient block of a DSN: failed, delayed, delivered, ...
+    embedded_message_ids: Sequence[str]  # of message/rfc822 parts and text/rfc822-headers, in order
     own_addresses: Collection[str]
     own_message_id_domain: str
 
@@ -91,6 +95,19 @@ def automatic_reason(facts: MailFacts) -> str:
         if reason:
             return reason
     return ""
+
+
+def bounced_message_ids(facts: MailFacts) -> tuple[str, ...]:
+    """For a delivery report: our messages that did not arrive. () for read receipts and delay notices."""
+    if "disposition-notification" in facts.report_types or MDN_TYPE in facts.mime_types:
+        return ()
+    if facts.dsn_actions and "failed" not in facts.dsn_actions:
+        return ()
+    # Classic bounces quote the returned message in the body rather than attaching it.
+    quoted = re.findall(r"(?im)^[ \t>]*message-id:[ \t]*<([^<>\s]+)>", facts.text)
+    fallback = [facts.in_reply_to] if facts.in_reply_to else list(facts.references[-1:])
+    found = facts.embedded_message_ids or quoted or fallback
+    return tuple(dict.fromkeys(i for i in found if i and i != facts.message_id))
 
 
 def _first(facts: MailFacts, name: str) -> str | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ssl
+from collections.abc import Sequence
 from datetime import datetime
 
 from imapclient import IMAPClient
@@ -35,23 +36,22 @@ def imap_connect(config: ImapSettings | None = None) -> IMAPClient:
     return client
 
 
-def sent_folder_append(
-    *, raw: bytes, message_id: str, sent_at: datetime, config: ImapSettings | None = None
-) -> bool:
-    """File a copy of a message we sent in the Sent folder, once: a copy already there is not added again.
-
-    Returns True when this call appended it. Raises the IMAP or network error for the caller to retry.
-    """
+def sent_folder_append_many(
+    messages: Sequence[tuple[bytes, str, datetime]], *, config: ImapSettings | None = None
+) -> int:
+    """File copies of messages we sent (raw, Message-ID, sent at) in the Sent folder, in order, once:
+    a copy already there is not added again. Returns how many are now filed (all, unless an error is
+    raised part-way, in which case the caller retries the rest)."""
     config = config or imap_settings()
     client = imap_connect(config)
     try:
         client.select_folder(config.sent)
-        if client.search(["HEADER", "Message-ID", f"<{message_id}>"]):
-            return False
-        client.append(config.sent, raw, flags=[b"\\Seen"], msg_time=sent_at)
-        return True
+        for raw, message_id, sent_at in messages:
+            if not client.search(["HEADER", "Message-ID", f"<{message_id}>"]):
+                client.append(config.sent, raw, flags=[b"\\Seen"], msg_time=sent_at)
+        return len(messages)
     finally:
         try:
             client.logout()
-        except Exception:
+        except Exception:  # closing a connection that may already be broken
             client.shutdown()

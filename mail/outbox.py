@@ -34,7 +34,7 @@ from contact_centre.models import EventKind, Interaction
 from contact_centre.services import email_delivery_failure_record, email_outbound_record
 from mail.compose import message_id_new, raw_build, reply_flags
 from mail.config import imap_settings, mail_from
-from mail.imap import sent_folder_append
+from mail.imap import sent_folder_append_many
 from mail.models import Mailbox, OutboundKind, OutboundMail, OutboundState
 from mail.smtp import Envelope, SmtpPermanentError, SmtpTransientError, smtp_send
 
@@ -44,8 +44,6 @@ logger = logging.getLogger(__name__)
 CLAIM_LEASE = timedelta(minutes=5)
 BACKOFF_FIRST = timedelta(seconds=5)
 BACKOFF_MAX = timedelta(minutes=5)
-# The sweep files sent mail in Sent only after the sender had its own chance to.
-SENT_FILING_GRACE = timedelta(seconds=30)
 SEND_TASK = "mail.outbound_send"
 
 LEDGER_KIND = {
@@ -147,7 +145,6 @@ def outbound_send(outbound_id: int) -> str | None:
         _give_up(row, str(error))
         return OutboundState.FAILED
     _mark_sent(row)
-    outbound_file_in_sent(row)
     return OutboundState.SENT
 
 
@@ -204,22 +201,38 @@ def _flags(row: OutboundMail) -> list[str]:
     return reply_flags(text, mailbox.feedback_url if mailbox else "")
 
 
-def outbound_file_in_sent(row: OutboundMail) -> None:
-    """Put a copy in the Sent folder (once). A failure is logged; the sweep files it later."""
-    if not imap_settings().user:
-        return  # no mailbox configured: nothing to file into
+def outbox_file_in_sent(*, limit: int = 500) -> int:
+    """Put copies of sent messages in the Sent folder, over one IMAP connection; returns how many.
+
+    Done by the sweep, not by each send, so that a burst of acknowledgements does not open an IMAP
+    session per message. Idempotent: a copy already in Sent (same Message-ID) is not added again.
+    A failure is logged and retried at the next sweep.
+    """
+    config = imap_settings()
+    if not config.user:
+        return 0  # no mailbox configured: nothing to file into
+    rows = list(
+        OutboundMail.objects.filter(state=OutboundState.SENT, appended_to_sent_at__isnull=True)
+        .order_by("sent_at")
+        .only("pk", "raw", "message_id", "sent_at")[:limit]
+    )
+    if not rows:
+        return 0
     try:
-        sent_folder_append(
-            raw=bytes(row.raw), message_id=row.message_id, sent_at=row.sent_at or timezone.now()
+        filed = sent_folder_append_many(
+            [(bytes(row.raw), row.message_id, row.sent_at or timezone.now()) for row in rows], config=config
         )
     except (IMAPClientError, OSError) as error:
-        logger.warning("outbound %s not filed in Sent yet: %s", row.pk, error)
-        return
-    OutboundMail.objects.filter(pk=row.pk).update(appended_to_sent_at=timezone.now())
+        logger.warning("%s sent messages not filed in Sent yet: %s", len(rows), error)
+        return 0
+    OutboundMail.objects.filter(pk__in=[row.pk for row in rows[:filed]]).update(
+        appended_to_sent_at=timezone.now()
+    )
+    return filed
 
 
 def outbox_sweep(*, now: datetime, limit: int = 500) -> int:
-    """Dispatch every due queued row, and file sent mail that is not yet in Sent. Returns rows touched."""
+    """Dispatch every due queued row, and file sent mail in Sent. Returns the rows touched."""
     free = Q(claimed_until__isnull=True) | Q(claimed_until__lt=now)
     due = list(
         OutboundMail.objects.filter(free, state=OutboundState.QUEUED, next_attempt_at__lte=now)
@@ -228,10 +241,4 @@ def outbox_sweep(*, now: datetime, limit: int = 500) -> int:
     )
     for outbound_id in due:
         outbound_dispatch(outbound_id)
-    unfiled = OutboundMail.objects.filter(
-        state=OutboundState.SENT, appended_to_sent_at__isnull=True, sent_at__lt=now - SENT_FILING_GRACE
-    )[:limit]
-    rows = list(unfiled)
-    for row in rows:
-        outbound_file_in_sent(row)
-    return len(due) + len(rows)
+    return len(due) + outbox_file_in_sent(limit=limit)

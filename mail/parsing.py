@@ -1,8 +1,8 @@
 """Parse one raw RFC 5322 message into a ParsedMail. Pure code: bytes in, frozen dataclass out, no Django.
 
-The email package (policy.default) splits the MIME tree and decodes transfer encodings. Header text is
-decoded here, from the raw source value, and never re-serialised, because Python 3.11's header handling
-has two whitespace bugs around RFC 2047 encoded-words:
+The email package (policy.default, made to tolerate headers its registry cannot parse) splits the MIME
+tree and decodes transfer encodings. Header text is decoded here, from the raw source value, and never
+re-serialised, because Python 3.11's header handling has two whitespace bugs around RFC 2047 encoded-words:
 
 - the header registry keeps the blank between adjacent encoded-words in address display names
   ("Jānis  Bērziņš", gh-128110), while RFC 2047 §6.2 says that blank is not part of the text;
@@ -27,12 +27,14 @@ from email.errors import MessageError
 from email.generator import BytesGenerator
 from email.message import EmailMessage, Message
 from email.parser import BytesParser, HeaderParser
+from email.policy import EmailPolicy
 from email.utils import collapse_rfc2231_value, getaddresses, parsedate_to_datetime
-from html.parser import HTMLParser
+from html import unescape
+from typing import Any
 
 import nh3
 
-from mail.classify import DELIVERY_REPORT, MailFacts, automatic_reason
+from mail.classify import DELIVERY_REPORT, MDN_TYPE, MailFacts, automatic_reason, bounced_message_ids
 
 __all__ = ["DELIVERY_REPORT", "Attachment", "ParsedMail", "UnparseableMail", "header_text", "mail_parse"]
 
@@ -75,16 +77,29 @@ class UnparseableMail(Exception):
 
 # Errors the email package is known to raise on hostile input; anything else is a bug worth a traceback.
 _EMAIL_PACKAGE_ERRORS = (MessageError, LookupError, ValueError, TypeError, AttributeError, IndexError)
-_PARSER = BytesParser(policy=policy.default)
+
+
+class _ForgivingPolicy(EmailPolicy):
+    """policy.default, except that a header the registry cannot parse is handed over as its raw string."""
+
+    def header_fetch_parse(self, name: str, value: str) -> Any:
+        try:
+            return super().header_fetch_parse(name, value)
+        except _EMAIL_PACKAGE_ERRORS:
+            # Python 3.11's registry raises IndexError on some damaged parameter lists ("name*0*" with no
+            # value), even from inside the parser. Message's own methods read a plain string the legacy way.
+            return re.sub(r"[\r\n]", "", value)
+
+
+_PARSER = BytesParser(policy=_ForgivingPolicy())
 # Size of an embedded message: written out verbatim, never refolded (refolding is where gh-92081 lives).
-_VERBATIM = policy.default.clone(refold_source="none", linesep="\r\n")
+_VERBATIM = _ForgivingPolicy(refold_source="none", linesep="\r\n")
 # Latvian senders' legacy 8-bit text is the Baltic Windows code page; it also agrees with Latin-1 on the
 # German/Nordic letters (ä ö ü å é ó õ ß), so unlabelled Latin-1 mostly reads right too.
 _LEGACY_CHARSET = "windows-1257"
 _CHARSET_ALIASES = {"ks_c_5601-1987": "cp949", "x-mac-roman": "mac-roman", "unicode-1-1-utf-7": "utf-7"}
 _HEADER_TYPES = frozenset({"text/rfc822-headers", "message/global-headers"})
 _DSN_TYPES = frozenset({"message/delivery-status", "message/global-delivery-status"})
-_MDN_TYPE = "message/disposition-notification"
 
 
 def mail_parse(
@@ -107,43 +122,53 @@ def mail_parse(
 def _parsed(message: Message, raw: bytes, *, own_addresses: Collection[str], own_domain: str) -> ParsedMail:
     headers = _raw_headers(message)
     from_name, from_address = _sender(headers)
-    message_id = _message_id(headers)
-    in_reply_to = next(iter(_msg_ids(headers.get("in-reply-to", []))), "")
-    references = _msg_ids(headers.get("references", []))
-    subject = header_text(headers.get("subject", [""])[0])
     found = _Parts()
     _walk(message, found)
-    facts = MailFacts(
-        headers=headers,
-        from_address=from_address,
-        subject=subject,
-        message_id=message_id,
-        mime_types=found.mime_types,
-        report_types=found.report_types,
-        own_addresses=own_addresses,
-        own_message_id_domain=own_domain,
-    )
+    facts = _facts(headers, found, from_address, own_addresses=own_addresses, own_domain=own_domain)
     reason = automatic_reason(facts)
-    text = found.text if found.text and found.text.strip() else _text_from_html(found.html or "")
-    bounced = _bounced_ids(found, text, in_reply_to, references) if reason == DELIVERY_REPORT else ()
     return ParsedMail(
-        message_id=message_id,
-        source_id=message_id or "sha256:" + hashlib.sha256(raw).hexdigest(),
-        subject=subject,
+        message_id=facts.message_id,
+        source_id=facts.message_id or "sha256:" + hashlib.sha256(raw).hexdigest(),
+        subject=facts.subject,
         from_address=from_address,
         from_name=from_name,
         to=_unique(address for _, address in _addresses(headers.get("to", []))),
         cc=_unique(address for _, address in _addresses(headers.get("cc", []))),
-        in_reply_to=in_reply_to,
-        references=references,
+        in_reply_to=facts.in_reply_to,
+        references=tuple(facts.references),
         date=_date(headers.get("date", [""])[0]),
-        text=text,
+        text=facts.text,
         html=found.html or "",
         attachments=tuple(found.attachments),
         automatic_reason=reason,
-        bounced_message_ids=tuple(i for i in bounced if i != message_id),
+        bounced_message_ids=bounced_message_ids(facts) if reason == DELIVERY_REPORT else (),
         # Collected last: decoding payloads (bad base64, say) is what records some of them.
         defects=_unique(type(defect).__name__ for part in message.walk() for defect in part.defects),
+    )
+
+
+def _facts(
+    headers: dict[str, list[str]],
+    found: _Parts,
+    from_address: str,
+    *,
+    own_addresses: Collection[str],
+    own_domain: str,
+) -> MailFacts:
+    return MailFacts(
+        headers=headers,
+        from_address=from_address,
+        subject=header_text(headers.get("subject", [""])[0]),
+        message_id=_message_id(headers),
+        in_reply_to=next(iter(_msg_ids(headers.get("in-reply-to", []))), ""),
+        references=_msg_ids(headers.get("references", [])),
+        text=found.text if found.text and found.text.strip() else _text_from_html(found.html or ""),
+        mime_types=found.mime_types,
+        report_types=found.report_types,
+        dsn_actions=found.dsn_actions,
+        embedded_message_ids=found.embedded_ids,
+        own_addresses=own_addresses,
+        own_message_id_domain=own_domain,
     )
 
 
@@ -212,7 +237,7 @@ def _encoded_word_bytes(encoding: str, text: str) -> bytes | None:
         return re.sub(rb"=([0-9A-Fa-f]{2})", lambda hexpair: bytes([int(hexpair[1], 16)]), data)
     # Be lenient like mail clients: ignore stray characters and missing or surplus padding.
     compact = re.sub(r"[^A-Za-z0-9+/]", "", text)
-    compact = compact[: len(compact) - len(compact) % 4] if len(compact) % 4 == 1 else compact
+    compact = compact[:-1] if len(compact) % 4 == 1 else compact
     try:
         return base64.b64decode(compact + "=" * (-len(compact) % 4))
     except binascii.Error:
@@ -308,7 +333,6 @@ class _Parts:
 
 
 def _walk(part: Message, found: _Parts) -> None:
-    _params_readable(part)
     mime_type = part.get_content_type()
     found.mime_types.add(mime_type)
     # Only containers' payloads are read here: get_payload() on a leaf decodes 8-bit text by its charset
@@ -321,7 +345,7 @@ def _walk(part: Message, found: _Parts) -> None:
             _walk(child, found)
     elif mime_type in _DSN_TYPES and part.is_multipart():
         found.dsn_actions.extend(_dsn_actions(children))
-    elif mime_type == _MDN_TYPE:
+    elif mime_type == MDN_TYPE:
         pass  # read-receipt fields: classification needs only its presence, recorded above
     elif mime_type in _HEADER_TYPES:
         found.embedded_ids.extend(_embedded_id(part))
@@ -329,22 +353,6 @@ def _walk(part: Message, found: _Parts) -> None:
         if part.is_multipart():  # message/rfc822, message/global: a returned or forwarded mail
             found.embedded_ids.extend(_embedded_id(part))
         _leaf(part, mime_type, found)
-
-
-def _params_readable(part: Message) -> None:
-    """Make sure the MIME parameters of ``part`` can be read, falling back to the legacy parser."""
-    try:
-        (
-            part.get_content_type(),
-            part.get_content_disposition(),
-            part.get_filename(),
-            part.get_content_charset(),
-        )
-        str(part.get("content-transfer-encoding", ""))
-    except _EMAIL_PACKAGE_ERRORS:
-        # Python 3.11's header registry raises IndexError on some damaged parameter lists (a truncated
-        # "filename*0*"); compat32 hands such headers over as strings to the forgiving legacy parser.
-        part.policy = policy.compat32
 
 
 def _children(part: Message) -> list[Message]:
@@ -454,24 +462,10 @@ def _dsn_actions(blocks: list[Message]) -> list[str]:
     return [action.split("(", 1)[0].strip().lower() for action in actions if action.strip()]
 
 
-def _bounced_ids(found: _Parts, text: str, in_reply_to: str, references: tuple[str, ...]) -> tuple[str, ...]:
-    """Message-IDs of our messages that did not arrive; () for read receipts and delay/success notices."""
-    if "disposition-notification" in found.report_types or _MDN_TYPE in found.mime_types:
-        return ()
-    if found.dsn_actions and "failed" not in found.dsn_actions:
-        return ()
-    # Classic bounces quote the returned message in the body rather than attaching it.
-    quoted = re.findall(r"(?im)^[ \t>]*message-id:[ \t]*<([^<>\s]+)>", text)
-    fallback = [in_reply_to] if in_reply_to else list(references[-1:])
-    return _unique(found.embedded_ids or quoted or fallback)
-
-
 # --- HTML ----------------------------------------------------------------------------------------------
 
 _HTML_URL_SCHEMES = {"http", "https", "mailto", "tel", "cid", "data"}
-_HTML_BLOCKS = frozenset(
-    {"p", "div", "br", "li", "tr", "table", "blockquote", "pre", "hr", "ul", "ol", "h1", "h2", "h3", "h4"}
-)
+_HTML_BLOCK = re.compile(r"<(br|hr|/?(p|div|li|tr|table|blockquote|pre|ul|ol|h[1-6]))\b[^>]*>", re.IGNORECASE)
 
 
 def _keep_attribute(element: str, attribute: str, value: str) -> str | None:
@@ -494,27 +488,9 @@ def _sanitise_html(html: str) -> str:
     )
 
 
-class _HtmlText(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.chunks: list[str] = []
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in _HTML_BLOCKS:
-            self.chunks.append("\n")
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag in _HTML_BLOCKS and tag != "br":
-            self.chunks.append("\n")
-
-    def handle_data(self, data: str) -> None:
-        self.chunks.append(data)
-
-
 def _text_from_html(html: str) -> str:
-    """Readable text of already sanitised HTML (no script or style left to leak into it)."""
-    parser = _HtmlText()
-    parser.feed(html)
-    parser.close()
-    lines = (" ".join(line.split()) for line in "".join(parser.chunks).split("\n"))
+    """Readable text of sanitised HTML: tags dropped, a line break wherever a block starts or ends."""
+    marked = _HTML_BLOCK.sub(lambda tag: "\n" + tag[0], html)
+    text = unescape(nh3.clean(marked, tags=set(), clean_content_tags={"script", "style", "title"}))
+    lines = (" ".join(line.split()) for line in text.split("\n"))
     return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()

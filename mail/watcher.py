@@ -18,7 +18,7 @@ from collections.abc import Iterator, Sequence
 from datetime import datetime
 
 import redis
-from django.db import DatabaseError, close_old_connections, connection
+from django.db import DatabaseError, close_old_connections, connection, transaction
 from django.utils import timezone
 from imapclient import IMAPClient
 from imapclient.exceptions import IMAPClientError
@@ -32,7 +32,10 @@ from mail.replies import mailbox_default
 
 logger = logging.getLogger(__name__)
 
-IDLE_RENEW_S = 10 * 60  # RFC 2177: re-issue IDLE at least every 29 minutes; servers and NATs drop sooner
+# RFC 2177 allows 29 minutes; servers and NATs drop idle connections sooner. Each renewal is also a
+# catch-up scan, which bounds the one race IDLE leaves: a message stored in the instant between our last
+# NOOP and the IDLE command is announced to nobody until then.
+IDLE_RENEW_S = 60
 IDLE_POLL_S = 1.0  # how quickly a watcher notices SIGTERM while idling
 FETCH_MAX_MESSAGES = 100
 FETCH_MAX_BYTES = 16 * 1024 * 1024  # one FETCH holds at most this much mail in memory
@@ -96,6 +99,7 @@ class FolderWatcher:
             role=self.role,
             uidvalidity=int(selected[b"UIDVALIDITY"]),
         )
+        _announced_new_mail(client)  # SELECT's own EXISTS: what it announced is what SEARCH sees
         while not self.stop.is_set():
             # "UID n:*" always matches the newest message, even below n: filter.
             uids = sorted(
@@ -104,6 +108,9 @@ class FolderWatcher:
                 if uid > checkpoint.last_uid
             )
             if not uids:
+                client.noop()  # the server announces (EXISTS) what arrived during our last commands
+                if _announced_new_mail(client):
+                    continue
                 break
             for batch in _batches(client, uids):
                 if self.stop.is_set():
@@ -112,15 +119,21 @@ class FolderWatcher:
         FolderCheckpoint.objects.filter(pk=checkpoint.pk).update(last_scan_at=timezone.now())
 
     def _ingest_batch(self, client: IMAPClient, checkpoint: FolderCheckpoint, uids: Sequence[int]) -> None:
+        """Store one FETCH worth of messages and move the checkpoint past them, in one transaction.
+
+        All or nothing: after a crash or a lost connection the batch is read again and nothing of it was
+        kept, so the checkpoint can never run ahead of what was stored. One commit for the batch is also
+        what makes a backlog fast. The ledger's chain lock is held until the commit (a batch is at most
+        FETCH_MAX_MESSAGES messages; while idling it is one).
+        """
         fetched = client.fetch(uids, ["BODY.PEEK[]", "INTERNALDATE"])
-        try:
+        with transaction.atomic():
             for uid in uids:
                 data = fetched.get(uid)
                 if data is not None:  # None: expunged since the SEARCH
                     self._ingest_one(checkpoint, uid, data)
-                checkpoint.last_uid = uid
-        finally:
-            FolderCheckpoint.objects.filter(pk=checkpoint.pk).update(last_uid=checkpoint.last_uid)
+            FolderCheckpoint.objects.filter(pk=checkpoint.pk).update(last_uid=uids[-1])
+        checkpoint.last_uid = uids[-1]
 
     def _ingest_one(self, checkpoint: FolderCheckpoint, uid: int, data: dict[bytes, object]) -> None:
         raw = data.get(b"BODY[]")
@@ -155,6 +168,16 @@ class FolderWatcher:
                     return
         finally:
             client.idle_done()
+
+
+def _announced_new_mail(client: IMAPClient) -> bool:
+    """Whether the server announced new messages (untagged EXISTS) since the last call.
+
+    A message that arrives while a SEARCH runs is announced in that SEARCH's responses but is not in
+    its result, and IDLE will not announce it again: without this check it would wait for the next
+    IDLE renewal. imapclient keeps no record of untagged responses to other commands; imaplib does.
+    """
+    return bool(client._imap.untagged_responses.pop("EXISTS", None))
 
 
 def _aware(value: object) -> datetime:

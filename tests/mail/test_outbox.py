@@ -13,7 +13,7 @@ from pytest_django.fixtures import Settings
 from contact_centre.models import Event, EventKind, Interaction
 from mail.ingest import message_ingest
 from mail.models import OutboundMail, OutboundState
-from mail.outbox import outbound_send
+from mail.outbox import outbound_send, outbox_file_in_sent
 from mail.replies import mailbox_default
 from tests.factories import riga
 from tests.mail.builders import client_mail, fetched
@@ -42,6 +42,8 @@ def test_the_acknowledgement_is_sent_recorded_and_filed_in_sent(
     assert list(smtp_settings.envelopes[0].rcpt_tos) == ["klients@example.org"]
     event = Event.objects.get(kind=EventKind.EMAIL_ACKNOWLEDGED)
     assert event.payload["message_id"] == ack.message_id
+    assert outbox_file_in_sent() == 1  # the sweep files sent mail in Sent, once
+    assert outbox_file_in_sent() == 0
     ack.refresh_from_db()
     assert ack.appended_to_sent_at is not None
     client = dovecot.client(product_mailbox, "Sent")

@@ -499,6 +499,50 @@ def test_date_is_aware_or_none(date_header: str | None, expected: datetime | Non
     assert parsed.date is None or parsed.date.tzinfo is not None
 
 
+@pytest.mark.parametrize(
+    ("part_headers", "filename"),
+    [
+        pytest.param("Content-Disposition: attachment; filename*0*", "", id="truncated-continuation"),
+        pytest.param(
+            "Content-Type: application/pdf; name*0*", "", id="truncated-continuation-in-content-type"
+        ),
+        pytest.param(
+            "Content-Disposition: attachment; filename*=utf-8''a.pdf; filename*0*=utf-8''b.pdf",
+            "a.pdfb.pdf",
+            id="mixed-continuation-styles",
+        ),
+        pytest.param(
+            "Content-Disposition: attachment; filename*0*=utf-8''\0x.pdf", "x.pdf", id="nul-in-name"
+        ),
+        pytest.param('Content-Disposition: attachment; filename="../../start.exe"', "start.exe", id="path"),
+    ],
+)
+def test_damaged_mime_parameters_cost_at_most_the_filename(part_headers: str, filename: str) -> None:
+    # Python 3.11's header registry raises IndexError on the truncated ones, even from inside its parser.
+    body = (
+        "--m\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nTeksts\r\n--m\r\n"
+        f"Content-Type: application/pdf\r\nContent-Transfer-Encoding: base64\r\n{part_headers}\r\n\r\n"
+        "QUJD\r\n--m--\r\n"
+    )
+
+    parsed = mail_parse(mail_bytes({"Content-Type": 'multipart/mixed; boundary="m"'}, body=body))
+
+    assert parsed.text == "Teksts"
+    assert parsed.attachments == (Attachment(filename, "application/pdf", 3, False),)
+
+
+@pytest.mark.parametrize(
+    "content_type",
+    ['text/plain; charset="utf-8\0"', "text/plain; charset*0*=utf-8''\0", "text/plain; charset*0*"],
+)
+def test_damaged_charset_label_still_yields_the_text(content_type: str) -> None:
+    raw = mail_bytes(
+        {"Content-Type": content_type, "Content-Transfer-Encoding": "8bit"}, body="Ģimenes īpašums\n"
+    )
+
+    assert mail_parse(raw).text == "Ģimenes īpašums\n"
+
+
 # --- Not e-mail at all -------------------------------------------------------------------------------------
 
 
