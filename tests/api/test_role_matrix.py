@@ -61,6 +61,8 @@ def request_as(world: World, persona: str, method: str, path: str, data: dict | 
 
 ABSENCE = {"kind": "leave", "starts_at": "2026-05-04T00:00:00+03:00", "ends_at": "2026-05-08T00:00:00+03:00"}
 
+REPLY = {"body": "Labdien! Konta izraksts ir pievienots."}
+
 # persona order: anonymous, no_role, phone_agent, email_handler, team_lead, quality_officer, staff
 MATRIX = [
     ("GET", "/api/interactions/", None, (401, 403, 200, 200, 200, 200, 200)),
@@ -76,7 +78,16 @@ MATRIX = [
     ("GET", "/api/agents/", None, (401, 403, 200, 200, 200, 200, 200)),
     ("GET", "/api/agents/{agent_id}/absences/", None, (401, 403, 200, 403, 200, 403, 200)),
     ("POST", "/api/agents/{agent_id}/absences/", ABSENCE, (401, 403, 201, 403, 201, 403, 201)),
+    ("GET", "/api/breaches/{breach_id}/", None, (401, 403, 404, 404, 200, 403, 200)),
+    ("GET", "/api/agents/{agent_id}/", None, (401, 403, 200, 200, 200, 200, 200)),
     ("GET", "/api/schema/", None, (200, 200, 200, 200, 200, 200, 200)),
+    ("GET", "/api/docs/", None, (200, 200, 200, 200, 200, 200, 200)),
+    ("POST", "/api/interactions/{email_id}/reply", REPLY, (401, 403, 403, 202, 202, 403, 202)),
+    ("POST", "/api/interactions/{phone_id}/reply", REPLY, (401, 403, 403, 404, 400, 403, 400)),
+    ("GET", "/api/mail/mailboxes/", None, (401, 403, 403, 403, 200, 403, 200)),
+    ("GET", "/api/mail/quarantine/", None, (401, 403, 403, 403, 200, 403, 200)),
+    ("GET", "/api/mail/outbound/", None, (401, 403, 403, 403, 200, 403, 200)),
+    ("GET", "/api/mail/delivery-failures/", None, (401, 403, 403, 403, 200, 403, 200)),
 ]
 
 
