@@ -31,6 +31,11 @@ def _require_aware(value: datetime, name: str) -> None:
         raise DomainError("naive_datetime", f"{name} needs a time zone / {name} jānorāda ar laika joslu")
 
 
+# The ledger's writes use atomic(savepoint=False): alone, each is its own transaction; inside a caller's
+# transaction, an error rolls back to the caller's savepoint (if it made one) instead of to a savepoint of
+# ours that would cost two more round trips on every append.
+
+
 def _lock_head() -> ChainHead:
     """Lock the chain tip; every append holds it until commit, so `seq` follows commit order."""
     head = ChainHead.objects.select_for_update().filter(pk=1).first()
@@ -112,7 +117,7 @@ def event_append(
     _require_aware(occurred_at, "occurred_at")
     if kind not in EventKind.values:
         raise DomainError("event_kind_unknown", f"Unknown event kind {kind!r}")
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):
         head = _lock_head()
         if (existing := _existing(source_key)) is not None:
             return existing
@@ -152,7 +157,7 @@ def interaction_open(
         raise DomainError(
             "channel_unknown", f"Nezināms kanāls / Unknown channel {channel!r}", field="channel"
         )
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):
         head = _lock_head()
         if (existing := _existing(source_key)) is not None:
             return existing.interaction
@@ -193,16 +198,22 @@ def _thread_of(message_ids: Iterable[str]) -> Interaction | None:
     return event.interaction if event else None
 
 
-def _thread_by_reference(reference: str) -> Interaction | None:
-    if not reference:
+def _thread_by_reference(reference: str, correspondent: str) -> Interaction | None:
+    """The e-mail matter with this reference number, but only the one `correspondent` is party to:
+    reference numbers are sequential, so a stranger who guesses one must not write into someone's matter."""
+    if not reference or not correspondent:
         return None
-    return Interaction.objects.filter(reference=reference.upper(), channel=Channel.EMAIL).first()
+    matters = Interaction.objects.filter(reference=reference.upper(), channel=Channel.EMAIL)
+    return matters.filter(client_contact__iexact=correspondent).first()
 
 
-def email_thread_find(*, message_ids: Iterable[str], reference: str = "") -> Interaction | None:
+def email_thread_find(
+    *, message_ids: Iterable[str], reference: str = "", correspondent: str = ""
+) -> Interaction | None:
     """The interaction a message belongs to: by the Message-IDs it answers (In-Reply-To, References,
-    or its own), else by our reference number in its subject."""
-    return _thread_of(message_ids) or _thread_by_reference(reference)
+    or its own), else by our reference number in its subject when `correspondent` (the client's address:
+    the sender of an inbound message, a recipient of ours) is the matter's client."""
+    return _thread_of(message_ids) or _thread_by_reference(reference, correspondent)
 
 
 def interaction_record_email(
@@ -235,7 +246,7 @@ def interaction_record_email(
     payload["subject"] = subject
     if automatic_reason:
         payload["automatic_reason"] = automatic_reason
-    thread = _thread_of([in_reply_to, *references]) or _thread_by_reference(thread_reference)
+    thread = _thread_of([in_reply_to, *references]) or _thread_by_reference(thread_reference, sender)
     if thread is None:
         return interaction_open(
             channel=Channel.EMAIL,
@@ -249,7 +260,7 @@ def interaction_record_email(
             unit=unit,
             service=service,
         )
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):
         _lock_head()
         if (existing := _existing(email_source_key(message_id))) is not None:
             return existing.interaction  # a redelivery: recorded (and reopened, if it did) the first time
@@ -360,7 +371,7 @@ def interaction_reassign(
 
     Side effects: `owner`, a `reassigned` event. Idempotency key: `source_key` when given.
     """
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):
         _lock_head()
         if _existing(source_key) is not None:
             return Interaction.objects.get(pk=interaction.pk)
@@ -456,7 +467,7 @@ def call_record_outcome(
     payload: dict[str, Any] = {"sip_call_id": sip_call_id, "wait_ms": wait_ms}
     if agent is not None:
         payload["agent_id"] = agent.pk
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):
         event = event_append(
             interaction=interaction,
             kind=kind,
@@ -475,7 +486,7 @@ def interaction_close(
     *, interaction: Interaction, closed_at: datetime, reason: str = "", actor: User | None = None
 ) -> Interaction:
     """Close an interaction. Side effects: state, a `closed` event. Idempotent: closing twice is a no-op."""
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):
         _lock_head()  # first, as every append does: the same lock order everywhere, so no deadlock
         locked = Interaction.objects.select_for_update().get(pk=interaction.pk)
         if locked.state == InteractionState.CLOSED:

@@ -218,6 +218,8 @@ class OutboundViewSet(viewsets.ReadOnlyModelViewSet):
         filters = OutboundFilterSerializer(data=self.request.query_params)
         filters.is_valid(raise_exception=True)
         rows = OutboundMail.objects.select_related("interaction").defer("raw")
+        if (scope := _matters_in_scope(self.request)) is not None:
+            rows = rows.filter(Q(interaction__isnull=True) | Q(interaction__in=scope))
         if state := filters.validated_data.get("state"):
             rows = rows.filter(state=state)
         return rows
@@ -239,8 +241,15 @@ class DeliveryFailureViewSet(viewsets.ReadOnlyModelViewSet):
     lookup_field = "seq"
 
     def get_queryset(self) -> QuerySet[Event]:
-        return (
-            Event.objects.filter(kind=EventKind.EMAIL_DELIVERY_FAILED)
-            .select_related("interaction")
-            .order_by("-seq")
-        )
+        events = Event.objects.filter(kind=EventKind.EMAIL_DELIVERY_FAILED)
+        if (scope := _matters_in_scope(self.request)) is not None:
+            events = events.filter(interaction__in=scope)
+        return events.select_related("interaction").order_by("-seq")
+
+
+def _matters_in_scope(request: Request) -> QuerySet[Interaction] | None:
+    """The interactions the user may see (a team lead: their units' and unrouted ones); None: all."""
+    if not request.user.is_authenticated:  # schema generation has no user
+        return Interaction.objects.none()
+    scope = interaction_scope(acting_user(request.user))
+    return None if scope is None else Interaction.objects.filter(scope)

@@ -114,9 +114,25 @@ def raw_build(
     return message.as_bytes()
 
 
+# Where a reply's own text ends and the quoted history begins (Outlook, Thunderbird, Gmail, in LV and EN).
+QUOTE_START = re.compile(
+    r"^(>|-{2,}\s*(original message|sākotnējā ziņa|forwarded message|pārsūtīta ziņa)|"
+    r"(on|am|le)\s.+\s(wrote|schrieb|a écrit):\s*$|.+\s(rakstīja|написал):\s*$|"
+    r"(from|no|sūtītājs):\s.+@)",
+    re.IGNORECASE | re.MULTILINE,
+)
+
+
+def own_text(text: str) -> str:
+    """A reply without the history it quotes (which may hold our signature and link, not the writer's)."""
+    match = QUOTE_START.search(text)
+    return text[: match.start()] if match else text
+
+
 def reply_flags(text: str, feedback_url: str) -> list[str]:
-    """Rule IDs a reply's text misses: EM-SIGN (institution and a contact) and EM-FEEDBACK (the link)."""
+    """Rule IDs a reply's own text misses: EM-SIGN (institution and a contact), EM-FEEDBACK (the link)."""
     flags = []
+    text = own_text(text)
     lowered = text.lower()
     has_contact = bool(re.search(r"(\+?\d[\d ]{6,}\d)|([\w.+-]+@[\w-]+\.[\w.-]+)", text))
     if INSTITUTION_LV.lower() not in lowered or not has_contact:

@@ -16,7 +16,7 @@ from email.parser import BytesHeaderParser
 from email.policy import default as default_policy
 from enum import StrEnum
 
-from django.db import IntegrityError, transaction
+from django.db import DataError, IntegrityError, transaction
 from django.utils import timezone
 
 from agents.errors import DomainError
@@ -81,6 +81,8 @@ def message_ingest(*, mailbox: Mailbox, fetched: FetchedMessage) -> IngestOutcom
         raise
     except DomainError as error:
         return message_quarantine(mailbox=mailbox, fetched=fetched, reason=f"{error.code}: {error.message}")
+    except DataError as error:  # a value the database refuses (too long, out of range): this message only
+        return message_quarantine(mailbox=mailbox, fetched=fetched, reason=f"database refused it: {error}")
     return IngestOutcome.STORED
 
 
@@ -214,12 +216,27 @@ def _sent_record(mailbox: Mailbox, fetched: FetchedMessage, parsed: ParsedMail) 
     only stores them; a person's reply is recorded here, with the rules it misses (EM-SIGN, EM-FEEDBACK).
     """
     already = email_thread_find(message_ids=[parsed.source_id])
-    thread = already or email_thread_find(
-        message_ids=[parsed.in_reply_to, *reversed(parsed.references)], reference=reference_in(parsed.subject)
-    )
-    if already is None and thread is not None:
+    thread = already or _sent_thread(parsed)
+    if already is None and thread is not None and _to_the_client(parsed, thread):
         _sent_reply_record(mailbox, fetched, parsed, thread)
     _store(mailbox, fetched, parsed, thread)
+
+
+def _sent_thread(parsed: ParsedMail) -> Interaction | None:
+    threading_ids = [parsed.in_reply_to, *reversed(parsed.references)]
+    reference = reference_in(parsed.subject)
+    for correspondent in parsed.to + parsed.cc or ("",):
+        thread = email_thread_find(
+            message_ids=threading_ids, reference=reference, correspondent=correspondent
+        )
+        if thread is not None:
+            return thread
+    return None
+
+
+def _to_the_client(parsed: ParsedMail, thread: Interaction) -> bool:
+    """Only a message the client received answers them; a forward to a colleague does not."""
+    return thread.client_contact.lower() in (parsed.to + parsed.cc)
 
 
 def _sent_reply_record(
@@ -231,6 +248,8 @@ def _sent_reply_record(
     kind = SENT_KINDS.get(OutboundKind(product_kind)) if product_kind in OutboundKind.values else None
     if promised_on is not None:
         kind = EventKind.EMAIL_HOLDING_REPLY
+    elif kind == EventKind.EMAIL_HOLDING_REPLY:
+        kind = EventKind.EMAIL_REPLIED  # its date is unusable (or past): it still answered the client
     kind = kind or EventKind.EMAIL_REPLIED
     flags = reply_flags(parsed.text, mailbox.feedback_url) if kind in _REPLY_KINDS else []
     email_outbound_record(

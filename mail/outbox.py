@@ -29,6 +29,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 from imapclient.exceptions import IMAPClientError
 
+from agents.errors import DomainError
 from agents.models import Absence
 from contact_centre.models import EventKind, Interaction
 from contact_centre.services import email_delivery_failure_record, email_outbound_record
@@ -44,6 +45,10 @@ logger = logging.getLogger(__name__)
 CLAIM_LEASE = timedelta(minutes=5)
 BACKOFF_FIRST = timedelta(seconds=5)
 BACKOFF_MAX = timedelta(minutes=5)
+# After this, a message the server keeps refusing for now is failed and shown to team leads.
+GIVE_UP_AFTER = timedelta(days=2)
+# Fresh rows are dispatched after their commit; the sweep picks up only those that were lost.
+DISPATCH_GRACE = timedelta(seconds=60)
 SEND_TASK = "mail.outbound_send"
 
 LEDGER_KIND = {
@@ -136,11 +141,14 @@ def outbound_send(outbound_id: int) -> str | None:
     if not _claim(outbound_id, timezone.now()):
         return None
     row = OutboundMail.objects.get(pk=outbound_id)
+    if row.promised_on is not None and row.promised_on < timezone.localdate():
+        # A holding reply that could not go out before the day it promised would tell a falsehood.
+        _give_up(row, f"the promised date {row.promised_on} passed before it could be sent", record=False)
+        return OutboundState.FAILED
     try:
         smtp_send(Envelope(row.mail_from, (row.to_address,), bytes(row.raw)))
     except SmtpTransientError as error:
-        _retry_later(row, str(error))
-        return OutboundState.QUEUED
+        return _retry_later(row, str(error))
     except SmtpPermanentError as error:
         _give_up(row, str(error))
         return OutboundState.FAILED
@@ -148,21 +156,28 @@ def outbound_send(outbound_id: int) -> str | None:
     return OutboundState.SENT
 
 
-def _retry_later(row: OutboundMail, error: str) -> None:
+def _retry_later(row: OutboundMail, error: str) -> str:
+    """Back off and try again later; after GIVE_UP_AFTER, give up. Returns the row's new state."""
+    if timezone.now() - row.created_at > GIVE_UP_AFTER:
+        hours = GIVE_UP_AFTER.total_seconds() / 3600
+        _give_up(row, f"not accepted after {row.attempts} attempts in {hours:.0f} h: {error}")
+        return OutboundState.FAILED
     delay = min(BACKOFF_FIRST * 2 ** max(row.attempts - 1, 0), BACKOFF_MAX)
     logger.info("outbound %s (%s) not sent, retry in %s: %s", row.pk, row.kind, delay, error)
     OutboundMail.objects.filter(pk=row.pk, state=OutboundState.QUEUED).update(
         next_attempt_at=timezone.now() + delay, claimed_until=None, last_error=error[:2000]
     )
+    return OutboundState.QUEUED
 
 
-def _give_up(row: OutboundMail, error: str) -> None:
-    logger.warning("outbound %s (%s) refused for good: %s", row.pk, row.kind, error)
+def _give_up(row: OutboundMail, error: str, *, record: bool = True) -> None:
+    """Mark the row failed; `record`: and the interaction's ledger gets a delivery failure."""
+    logger.warning("outbound %s (%s) not sent, for good: %s", row.pk, row.kind, error)
     with transaction.atomic():
         OutboundMail.objects.filter(pk=row.pk).update(
             state=OutboundState.FAILED, claimed_until=None, last_error=error[:2000]
         )
-        if row.interaction is not None:
+        if record and row.interaction is not None:
             email_delivery_failure_record(
                 interaction=row.interaction,
                 bounce_message_id=f"smtp-refused.{row.message_id}",
@@ -179,16 +194,22 @@ def _mark_sent(row: OutboundMail) -> None:
             state=OutboundState.SENT, sent_at=sent_at, claimed_until=None, last_error=""
         )
         kind = LEDGER_KIND.get(OutboundKind(row.kind))
-        if row.interaction is not None and kind is not None:
-            email_outbound_record(
-                interaction=row.interaction,
-                kind=kind,
-                message_id=row.message_id,
-                sent_at=sent_at,
-                promised_on=row.promised_on,
-                details={"to": row.to_address, "origin": "product", "flags": _flags(row)},
-                actor=row.created_by,
-            )
+        if row.interaction is None or kind is None:
+            return
+        try:
+            with transaction.atomic():  # a savepoint: the row stays sent whatever the ledger says
+                email_outbound_record(
+                    interaction=row.interaction,
+                    kind=kind,
+                    message_id=row.message_id,
+                    sent_at=sent_at,
+                    promised_on=row.promised_on,
+                    details={"to": row.to_address, "origin": "product", "flags": _flags(row)},
+                    actor=row.created_by,
+                )
+        except DomainError as error:
+            # Sent is sent: never send it again. The watcher records its copy in Sent as a reply.
+            logger.error("outbound %s was sent but not recorded as %s: %s", row.pk, kind, error.message)
 
 
 def _flags(row: OutboundMail) -> list[str]:
@@ -205,37 +226,39 @@ def outbox_file_in_sent(*, limit: int = 500) -> int:
     """Put copies of sent messages in the Sent folder, over one IMAP connection; returns how many.
 
     Done by the sweep, not by each send, so that a burst of acknowledgements does not open an IMAP
-    session per message. Idempotent: a copy already in Sent (same Message-ID) is not added again.
-    A failure is logged and retried at the next sweep.
+    session per message. The rows are locked while they are filed, so two sweeps never file one twice;
+    a copy already in Sent (same Message-ID) is not added again. A failure is retried at the next sweep.
     """
     config = imap_settings()
     if not config.user:
         return 0  # no mailbox configured: nothing to file into
-    rows = list(
-        OutboundMail.objects.filter(state=OutboundState.SENT, appended_to_sent_at__isnull=True)
-        .order_by("sent_at")
-        .only("pk", "raw", "message_id", "sent_at")[:limit]
-    )
-    if not rows:
-        return 0
-    try:
-        filed = sent_folder_append_many(
-            [(bytes(row.raw), row.message_id, row.sent_at or timezone.now()) for row in rows], config=config
+    with transaction.atomic():
+        rows = list(
+            OutboundMail.objects.select_for_update(skip_locked=True)
+            .filter(state=OutboundState.SENT, appended_to_sent_at__isnull=True)
+            .order_by("sent_at")
+            .only("pk", "raw", "message_id", "sent_at")[:limit]
         )
-    except (IMAPClientError, OSError) as error:
-        logger.warning("%s sent messages not filed in Sent yet: %s", len(rows), error)
-        return 0
-    OutboundMail.objects.filter(pk__in=[row.pk for row in rows[:filed]]).update(
-        appended_to_sent_at=timezone.now()
-    )
+        if not rows:
+            return 0
+        copies = [(bytes(row.raw), row.message_id, row.sent_at or timezone.now()) for row in rows]
+        try:
+            filed = sent_folder_append_many(copies, config=config)
+        except (IMAPClientError, OSError) as error:
+            logger.warning("%s sent messages not filed in Sent yet: %s", len(rows), error)
+            return 0
+        filed_ids = [row.pk for row in rows[:filed]]
+        OutboundMail.objects.filter(pk__in=filed_ids).update(appended_to_sent_at=timezone.now())
     return filed
 
 
 def outbox_sweep(*, now: datetime, limit: int = 500) -> int:
-    """Dispatch every due queued row, and file sent mail in Sent. Returns the rows touched."""
+    """Dispatch queued rows that are due again or were never dispatched, and file sent mail in Sent."""
     free = Q(claimed_until__isnull=True) | Q(claimed_until__lt=now)
+    lost = Q(attempts=0, created_at__lt=now - DISPATCH_GRACE)
+    retry = Q(attempts__gt=0)
     due = list(
-        OutboundMail.objects.filter(free, state=OutboundState.QUEUED, next_attempt_at__lte=now)
+        OutboundMail.objects.filter(free, lost | retry, state=OutboundState.QUEUED, next_attempt_at__lte=now)
         .order_by("next_attempt_at")
         .values_list("pk", flat=True)[:limit]
     )

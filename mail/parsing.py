@@ -67,6 +67,10 @@ class ParsedMail:
     defects: tuple[str, ...]
 
 
+MAX_ADDRESS_LENGTH = 254
+MAX_MESSAGE_ID_LENGTH = 900  # the ledger keys a message by "email:" + its id, in 998 characters
+
+
 class UnparseableMail(Exception):
     """The bytes are not a usable e-mail; the caller quarantines them with ``reason`` and keeps the raw."""
 
@@ -251,7 +255,8 @@ def _addresses(values: list[str]) -> list[tuple[str, str]]:
     for name, address in getaddresses(values):
         addr_spec = _decode_bytes(_source_bytes(address), None).strip().lower()
         local, _, domain = addr_spec.rpartition("@")
-        if local and domain and not re.search(r"\s", addr_spec):
+        # RFC 5321 caps a path at 256 octets: a longer "address" is not one (and no reply can go to it).
+        if local and domain and not re.search(r"\s", addr_spec) and len(addr_spec) <= MAX_ADDRESS_LENGTH:
             pairs.append((header_text(name), addr_spec))
     return pairs
 
@@ -259,7 +264,11 @@ def _addresses(values: list[str]) -> list[tuple[str, str]]:
 def _message_id(headers: dict[str, list[str]]) -> str:
     value = header_text(headers.get("message-id", [""])[0])
     bracketed = re.search(r"<([^<>]*)>", value)
-    return re.sub(r"\s", "", bracketed.group(1) if bracketed else value)
+    message_id = re.sub(r"\s", "", bracketed.group(1) if bracketed else value)
+    if len(message_id) > MAX_MESSAGE_ID_LENGTH:
+        # Still a stable key for the same message, short enough for the ledger's source key column.
+        return "sha256-id:" + hashlib.sha256(message_id.encode("utf-8", "surrogateescape")).hexdigest()
+    return message_id
 
 
 def _msg_ids(values: list[str]) -> tuple[str, ...]:

@@ -28,7 +28,7 @@ from sla.services import policy_due_at, policy_get
 
 logger = logging.getLogger(__name__)
 
-EM_REPLY = "EM-REPLY"
+EM_ACK, EM_REPLY = "EM-ACK", "EM-REPLY"
 _CONFIRMING = (EventKind.EMAIL_ACKNOWLEDGED, EventKind.EMAIL_REPLIED, EventKind.EMAIL_HOLDING_REPLY)
 
 
@@ -45,10 +45,15 @@ def template_for(kind: str, code: str | None = None) -> MailTemplate:
     return template
 
 
+def _shortened(subject: str, limit: int = 200) -> str:
+    """A client's subject as quoted in ours: long enough to recognise, short enough for any header."""
+    return subject if len(subject) <= limit else subject[: limit - 1] + "…"
+
+
 def _base_context(mailbox: Mailbox, interaction: Interaction, person: Person | None) -> dict[str, Any]:
     return {
         "reference": interaction.reference,
-        "subject": interaction.subject,
+        "subject": _shortened(interaction.subject),
         "client_name": interaction.client_name,
         "signature": signature_for(person, mailbox),
         "feedback_url": mailbox.feedback_url,
@@ -77,7 +82,12 @@ def acknowledgement_queue(
     except DomainError:
         logger.error("no active acknowledgement template: %s not acknowledged", interaction.reference)
         return None
-    reply_due_at = policy_due_at(policy_get(EM_REPLY), received_at, current_calendar())
+    calendar = current_calendar()
+    if policy_due_at(policy_get(EM_ACK), received_at, calendar) < timezone.now():
+        # Old mail read late (a first run on a full mailbox, a long outage): its EM-ACK clock has run
+        # out, and an acknowledgement days later would confuse more than it confirms.
+        return None
+    reply_due_at = policy_due_at(policy_get(EM_REPLY), received_at, calendar)
     context = _base_context(mailbox, interaction, None)
     context["reply_due_on"] = date_lv(timezone.localdate(reply_due_at))
     subject, body = template_render(template, context)
@@ -113,6 +123,8 @@ def _acknowledgement_withheld(interaction: Interaction, parsed: ParsedMail, day:
 def _addressed_people(mailbox: Mailbox, interaction: Interaction, parsed: ParsedMail) -> list[Person]:
     """The handlers a message is for: the thread's owner, and anyone whose own address it was sent to."""
     addresses = {address for address in parsed.to + parsed.cc if address != mailbox.address.lower()}
+    if not addresses and interaction.owner_id is None:
+        return []  # the common case, mail to the shared inbox only: no query
     people: list[Person] = list(
         Person.objects.select_related("user").alias(email=Lower("user__email")).filter(email__in=addresses)
     )
@@ -126,8 +138,9 @@ def out_of_office_handle(
 ) -> Interaction:
     """EM-OOO: for each addressed handler who is away, one out-of-office reply per absence and sender,
     and the thread passes to whoever covers them (following substitute chains)."""
-    active = absences_active_at(received_at)
-    for person in _addressed_people(mailbox, interaction, parsed):
+    people = _addressed_people(mailbox, interaction, parsed)
+    active = absences_active_at(received_at) if people else {}
+    for person in people:
         absence = active.get(person.pk)
         if absence is None:
             continue

@@ -45,14 +45,21 @@ def _client(config: SmtpSettings) -> aiosmtplib.SMTP:
 
 
 def _classified(error: Exception) -> Exception:
-    """Turn an aiosmtplib error into a transient or permanent one (5xx codes are permanent)."""
+    """Permanent only when the server refuses this message (a recipient, or its content, with 5xx).
+
+    Everything else is worth another try: the server down, a timeout, 4xx, and also a refused login or
+    sender address, which are our configuration's fault, not the message's, and must not fail every
+    message in the outbox at once.
+    """
     if isinstance(error, aiosmtplib.SMTPRecipientsRefused):
         codes = [getattr(refusal, "code", 550) for refusal in error.recipients]
         if all(code >= PERMANENT_FROM for code in codes):
             return SmtpPermanentError(str(error))
         return SmtpTransientError(str(error))
-    if isinstance(error, aiosmtplib.SMTPResponseException) and error.code >= PERMANENT_FROM:
+    if isinstance(error, aiosmtplib.SMTPDataError) and error.code >= PERMANENT_FROM:
         return SmtpPermanentError(f"{error.code} {error.message}")
+    if isinstance(error, aiosmtplib.SMTPNotSupported):  # e.g. a UTF-8 address without SMTPUTF8
+        return SmtpPermanentError(str(error))
     return SmtpTransientError(f"{type(error).__name__}: {error}")
 
 
@@ -62,8 +69,11 @@ async def _send_all(envelopes: Sequence[Envelope], config: SmtpSettings) -> list
     client = _client(config)
     try:
         await client.connect()
-    except (aiosmtplib.SMTPException, OSError) as error:
-        return [_classified(error)] * len(envelopes)
+    except (
+        aiosmtplib.SMTPException,
+        OSError,
+    ) as error:  # connecting or logging in: never the message's fault
+        return [SmtpTransientError(f"{type(error).__name__}: {error}")] * len(envelopes)
     try:
         for envelope in envelopes:
             try:

@@ -18,7 +18,14 @@ from collections.abc import Iterator, Sequence
 from datetime import datetime
 
 import redis
-from django.db import DatabaseError, close_old_connections, connection, transaction
+from django.db import (
+    DatabaseError,
+    InterfaceError,
+    OperationalError,
+    close_old_connections,
+    connection,
+    transaction,
+)
 from django.utils import timezone
 from imapclient import IMAPClient
 from imapclient.exceptions import IMAPClientError
@@ -41,44 +48,66 @@ FETCH_MAX_MESSAGES = 100
 FETCH_MAX_BYTES = 16 * 1024 * 1024  # one FETCH holds at most this much mail in memory
 BACKOFF_FIRST_S, BACKOFF_MAX_S = 1.0, 60.0
 LOCK_TTL_S, LOCK_RENEW_S, LOCK_POLL_S = 30, 10.0, 2.0
-# Errors after which the session is started again (with backoff) from the checkpoint.
-RECOVERABLE = (IMAPClientError, OSError, DatabaseError, EOFError)
+
+
+class MessageNotDelivered(Exception):
+    """The server listed a message but sent no body for it: fetched again after a reconnect."""
+
+
+# Errors after which the session is started again (with backoff) from the checkpoint: the server or the
+# database is unreachable. Anything else about one message quarantines that message instead.
+RECOVERABLE = (IMAPClientError, OSError, OperationalError, InterfaceError, EOFError, MessageNotDelivered)
 
 
 class FolderWatcher:
     """Reads one folder to the end, then waits on IDLE for more; reconnects with backoff after errors."""
 
     def __init__(
-        self, *, mailbox: Mailbox, folder: str, role: str, stop: threading.Event, config: ImapSettings
+        self,
+        *,
+        mailbox: Mailbox,
+        folder: str,
+        role: str,
+        stop: threading.Event,
+        config: ImapSettings,
+        caught_up_event: threading.Event | None = None,
+        wait_for: threading.Event | None = None,
     ) -> None:
         self.mailbox, self.folder, self.role, self.stop, self.config = mailbox, folder, role, stop, config
+        self.caught_up = False
+        self.caught_up_event = caught_up_event  # set once this folder has been read to the end
+        self.wait_for = wait_for  # read nothing before this is set (Sent waits for INBOX)
 
     def run(self) -> None:
         delay = BACKOFF_FIRST_S
         while not self.stop.is_set():
+            self.caught_up = False
             try:
                 self._session()
-                delay = BACKOFF_FIRST_S
             except RECOVERABLE as error:
                 self._note_error(error)
-                self.stop.wait(delay * random.uniform(0.5, 1.0))  # noqa: S311 -- jitter, not secrecy
-                delay = min(delay * 2, BACKOFF_MAX_S)
+            except Exception as error:  # the thread's top loop: log, back off, go on; never die silently
+                logger.exception("mailwatch %s: unexpected error; reconnecting", self.folder)
+                self._note_error(error)
             finally:
                 close_old_connections()
+            # A session that got as far as a full catch-up was healthy: the next failure starts afresh.
+            delay = BACKOFF_FIRST_S if self.caught_up else min(delay * 2, BACKOFF_MAX_S)
+            if not self.stop.is_set():
+                self.stop.wait(delay * random.uniform(0.5, 1.0))  # noqa: S311 -- jitter, not secrecy
         connection.close()  # this thread's own connection; the thread ends here
 
     def _note_error(self, error: BaseException) -> None:
         logger.warning("mailwatch %s: %s: %s; reconnecting", self.folder, type(error).__name__, error)
         if isinstance(error, DatabaseError):
             connection.close()  # a broken connection is not reused by the next session
-            return
         try:
             Mailbox.objects.filter(pk=self.mailbox.pk).update(
                 last_error=f"{self.folder}: {type(error).__name__}: {error}"[:2000],
                 last_error_at=timezone.now(),
             )
         except DatabaseError:
-            connection.close()
+            connection.close()  # the database itself is down: the log line above is all we can do
 
     def _session(self) -> None:
         client = imap_connect(self.config)
@@ -86,12 +115,20 @@ class FolderWatcher:
             Mailbox.objects.filter(pk=self.mailbox.pk).update(connected_at=timezone.now())
             while not self.stop.is_set():
                 self._catch_up(client)
+                self.caught_up = True
+                if self.caught_up_event is not None:
+                    self.caught_up_event.set()
                 self._idle(client)
         finally:
             _close(client)
 
     def _catch_up(self, client: IMAPClient) -> None:
         """Store every message past the checkpoint, oldest first, until the folder has no more."""
+        while self.wait_for is not None and not self.wait_for.wait(IDLE_POLL_S):
+            if self.stop.is_set():
+                return
+            client.noop()  # keep the connection alive while INBOX catches up
+        self.mailbox.refresh_from_db()  # settings edited in the admin apply from the next batch
         selected = client.select_folder(self.folder, readonly=True)
         checkpoint = checkpoint_for(
             mailbox=self.mailbox,
@@ -132,24 +169,29 @@ class FolderWatcher:
                 data = fetched.get(uid)
                 if data is not None:  # None: expunged since the SEARCH
                     self._ingest_one(checkpoint, uid, data)
-            FolderCheckpoint.objects.filter(pk=checkpoint.pk).update(last_uid=uids[-1])
+            # Conditional: a watcher that lost the lock a moment ago never moves it back or across a reset.
+            FolderCheckpoint.objects.filter(
+                pk=checkpoint.pk, imap_uidvalidity=checkpoint.imap_uidvalidity, last_uid__lt=uids[-1]
+            ).update(last_uid=uids[-1])
         checkpoint.last_uid = uids[-1]
 
     def _ingest_one(self, checkpoint: FolderCheckpoint, uid: int, data: dict[bytes, object]) -> None:
         raw = data.get(b"BODY[]")
+        if not isinstance(raw, bytes):
+            raise MessageNotDelivered(f"{self.folder} uid {uid}: no BODY[] in the FETCH response")
         internal_date = data.get(b"INTERNALDATE")
         message = FetchedMessage(
             folder=self.folder,
             role=self.role,
             imap_uidvalidity=checkpoint.imap_uidvalidity or 0,
             imap_uid=uid,
-            raw=raw if isinstance(raw, bytes) else b"",
+            raw=raw,
             internal_date=_aware(internal_date),
         )
         try:
             message_ingest(mailbox=self.mailbox, fetched=message)
         except RECOVERABLE:
-            raise  # the database or the network: this message is read again after the reconnect
+            raise  # the database or the network: the batch is read again after the reconnect
         except Exception as error:
             logger.exception("mailwatch %s uid %s could not be recorded", self.folder, uid)
             message_quarantine(mailbox=self.mailbox, fetched=message, reason=f"internal error: {error!r}")
@@ -283,37 +325,59 @@ def mailwatch_run(*, stop: threading.Event, redis_url: str, config: ImapSettings
     while lock.acquire_waiting(stop):
         logger.info("mailwatch: watching %s and %s of %s", config.inbox, config.sent, config.user)
         folders_stop = threading.Event()
-        threads = [
-            threading.Thread(
-                target=FolderWatcher(
-                    mailbox=mailbox, folder=folder, role=role, stop=folders_stop, config=config
-                ).run,
-                name=f"mailwatch-{role}",
-            )
-            for folder, role in ((config.inbox, FolderRole.INBOX), (config.sent, FolderRole.SENT))
-        ]
-        for thread in threads:
-            thread.start()
-        _hold(stop, lock, mailbox, threads)
-        folders_stop.set()
-        for thread in threads:
-            thread.join()
-        lock.release()
+        threads = _folder_threads(mailbox, config, folders_stop)
+        try:
+            _hold(stop, lock, mailbox, threads)
+        finally:
+            folders_stop.set()
+            for thread in threads:
+                thread.join()
+            lock.release()
     connection.close()
+
+
+def _folder_threads(mailbox: Mailbox, config: ImapSettings, stop: threading.Event) -> list[threading.Thread]:
+    """INBOX and Sent, each on its own connection. Sent starts reading once INBOX has been read to the
+    end, so a handler's reply is never looked at before the client's message it answers."""
+    inbox_caught_up = threading.Event()
+    watchers = [
+        FolderWatcher(
+            mailbox=mailbox,
+            folder=config.inbox,
+            role=FolderRole.INBOX,
+            stop=stop,
+            config=config,
+            caught_up_event=inbox_caught_up,
+        ),
+        FolderWatcher(
+            mailbox=mailbox,
+            folder=config.sent,
+            role=FolderRole.SENT,
+            stop=stop,
+            config=config,
+            wait_for=inbox_caught_up,
+        ),
+    ]
+    threads = [threading.Thread(target=watcher.run, name=f"mailwatch-{watcher.role}") for watcher in watchers]
+    for thread in threads:
+        thread.start()
+    return threads
 
 
 def _hold(
     stop: threading.Event, lock: MailboxLock, mailbox: Mailbox, threads: list[threading.Thread]
 ) -> None:
     """Renew the lock and write the heartbeat until stop, or until the lock is lost."""
-    Mailbox.objects.filter(pk=mailbox.pk).update(heartbeat_at=timezone.now())
-    while not stop.wait(LOCK_RENEW_S):
-        if not lock.renew():
-            logger.error("mailwatch: lost the lock %s to another watcher; standing by", lock.name)
-            return
+    while True:
         try:
             Mailbox.objects.filter(pk=mailbox.pk).update(heartbeat_at=timezone.now())
         except DatabaseError:
-            connection.close()
-        if not any(thread.is_alive() for thread in threads):
+            connection.close()  # no heartbeat this time; the folder threads report the database error
+        if stop.wait(LOCK_RENEW_S):
+            return
+        if not lock.renew():
+            logger.error("mailwatch: lost the lock %s to another watcher; standing by", lock.name)
+            return
+        if not all(thread.is_alive() for thread in threads):
+            logger.error("mailwatch: a folder thread ended; starting both again")
             return

@@ -376,3 +376,73 @@ def test_a_sent_message_that_answers_no_known_thread_is_stored_without_a_ledger_
 
     assert StoredMessage.objects.get().interaction is None
     assert not Event.objects.exists()
+
+
+# --- Hostile or odd input never stalls the mailbox ------------------------------------------------
+
+
+def test_a_sender_address_longer_than_smtp_allows_is_quarantined_not_stalling(mailbox: Mailbox) -> None:
+    raw = client_mail(message_id="long-from@example.org", sender="x" * 300 + "@example.org")
+    assert ingest(mailbox, raw) == IngestOutcome.QUARANTINED
+    assert "sender" in QuarantinedMessage.objects.get().reason.lower()
+
+
+def test_an_overlong_message_id_is_keyed_by_its_hash(mailbox: Mailbox) -> None:
+    long_id = "a" * 950 + "@example.org"
+    assert ingest(mailbox, client_mail(message_id=long_id)) == IngestOutcome.STORED
+    assert ingest(mailbox, client_mail(message_id=long_id)) == IngestOutcome.DUPLICATE
+
+    assert StoredMessage.objects.get().source_id.startswith("sha256-id:")
+
+
+def test_a_stranger_quoting_someones_reference_number_opens_a_matter_of_their_own(mailbox: Mailbox) -> None:
+    ingest(mailbox, client_mail(message_id="victim@example.org", sender="upuris@example.org"))
+    victim = Interaction.objects.get()
+    interaction_close(interaction=victim, closed_at=TUESDAY_10 + timedelta(hours=1))
+    stranger = client_mail(
+        message_id="stranger@example.org", sender="svesais@example.org", subject=f"Sveiki {victim.reference}"
+    )
+    ingest(mailbox, stranger, at=TUESDAY_10 + timedelta(hours=2))
+
+    victim.refresh_from_db()
+    assert victim.state == "closed"
+    assert Interaction.objects.count() == 2
+
+
+def test_old_mail_read_late_is_recorded_but_not_acknowledged(mailbox: Mailbox) -> None:
+    raw = client_mail(message_id="old@example.org")
+    with time_machine.travel(TUESDAY_10 + timedelta(days=5), tick=False):
+        message_ingest(mailbox=mailbox, fetched=fetched(raw, TUESDAY_10))
+
+    assert Interaction.objects.get().opened_at == TUESDAY_10
+    assert not OutboundMail.objects.exists()
+
+
+def test_a_reply_quoting_our_acknowledgement_is_still_flagged_when_it_has_no_signature_of_its_own(
+    mailbox: Mailbox,
+) -> None:
+    ingest(mailbox, client_mail(message_id="q9@example.org"))
+    body = "Jā, skatīt pielikumu.\n\n-----Original Message-----\n" + SIGNED
+    ingest(
+        mailbox,
+        sent_reply(message_id="r9@kase.gov.lv", in_reply_to="q9@example.org", body=body),
+        folder="Sent",
+    )
+
+    assert Event.objects.get(kind=EventKind.EMAIL_REPLIED).payload["flags"] == ["EM-SIGN", "EM-FEEDBACK"]
+
+
+def test_a_forward_to_a_colleague_found_in_sent_does_not_count_as_the_answer(mailbox: Mailbox) -> None:
+    ingest(mailbox, client_mail(message_id="fw1@example.org"))
+    forward = client_mail(
+        message_id="fw2@kase.gov.lv",
+        sender="ekase@kase.gov.lv",
+        to="kolega@kase.gov.lv",
+        subject="Fwd: Jautājums par kontu",
+        in_reply_to="fw1@example.org",
+        body=SIGNED,
+    )
+    ingest(mailbox, forward, at=TUESDAY_10 + timedelta(hours=1), folder="Sent")
+
+    assert not Event.objects.filter(kind=EventKind.EMAIL_REPLIED).exists()
+    assert StoredMessage.objects.get(folder="Sent").interaction == Interaction.objects.get()

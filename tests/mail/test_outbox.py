@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
@@ -13,7 +14,7 @@ from pytest_django.fixtures import Settings
 from contact_centre.models import Event, EventKind, Interaction
 from mail.ingest import message_ingest
 from mail.models import OutboundMail, OutboundState
-from mail.outbox import outbound_send, outbox_file_in_sent
+from mail.outbox import outbound_send, outbox_file_in_sent, outbox_sweep
 from mail.replies import mailbox_default
 from tests.factories import riga
 from tests.mail.builders import client_mail, fetched
@@ -137,3 +138,60 @@ def test_acknowledgements_carry_the_reply_date_of_the_calendar(
     outbound_send(ack.pk)
     (message,) = smtp_settings.wait_for(1)
     assert "08.04.2026" in message.get_body(preferencelist=("plain",)).get_content()
+
+
+def test_a_holding_reply_whose_promised_day_passed_before_it_could_go_is_failed_not_sent(
+    smtp_settings: SmtpCapture, product_mailbox: str
+) -> None:
+    ack = received("late-hold@example.org")
+    holding = OutboundMail.objects.create(
+        kind="holding_reply",
+        interaction=ack.interaction,
+        message_id="hold-late@sla.kase.gov.lv",
+        mail_from=ack.mail_from,
+        to_address=ack.to_address,
+        subject="Re: x",
+        raw=ack.raw,
+        promised_on=timezone.localdate(),
+        next_attempt_at=timezone.now(),
+    )
+    with time_machine.travel(timezone.now() + timedelta(days=1)):
+        assert outbound_send(holding.pk) == OutboundState.FAILED
+        assert outbound_send(holding.pk) is None
+    assert smtp_settings.envelopes == []
+
+
+def test_a_refused_login_keeps_every_message_queued_for_later(
+    smtp_server_factory: Callable[..., SmtpCapture], settings: Settings, product_mailbox: str
+) -> None:
+    server = smtp_server_factory(auth=("ekase", "right-password"))
+    settings.CC_SMTP_HOST, settings.CC_SMTP_PORT = server.host, server.port
+    settings.CC_SMTP_USER, settings.CC_SMTP_PASSWORD, settings.CC_SMTP_TIMEOUT = "ekase", "wrong", 5.0
+    ack = received("auth@example.org")
+
+    assert outbound_send(ack.pk) == OutboundState.QUEUED
+    assert not Event.objects.filter(kind=EventKind.EMAIL_DELIVERY_FAILED).exists()
+
+    settings.CC_SMTP_PASSWORD = "right-password"
+    with time_machine.travel(timezone.now() + timedelta(minutes=1)):
+        assert outbound_send(ack.pk) == OutboundState.SENT
+    server.wait_for(1)
+
+
+def test_a_message_refused_for_two_days_is_given_up_and_shown_as_failed(
+    smtp_settings: SmtpCapture, product_mailbox: str
+) -> None:
+    ack = received("twodays@example.org")
+    smtp_settings.stop()
+    with time_machine.travel(timezone.now() + timedelta(days=2, minutes=1)):
+        assert outbound_send(ack.pk) == OutboundState.FAILED
+    ack.refresh_from_db()
+    assert "attempts" in ack.last_error
+
+
+def test_the_sweep_leaves_fresh_rows_to_their_own_dispatch(
+    smtp_settings: SmtpCapture, product_mailbox: str
+) -> None:
+    received("fresh@example.org")
+    assert outbox_sweep(now=timezone.now()) == 0
+    assert outbox_sweep(now=timezone.now() + timedelta(minutes=2)) == 1  # lost: dispatched again

@@ -261,3 +261,28 @@ def _database_env() -> dict[str, str]:
     return {
         "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{connection.settings_dict['NAME']}"
     }
+
+
+def test_a_reply_already_in_sent_at_start_is_linked_because_inbox_is_read_first(
+    dovecot: DovecotServer, product_mailbox: str, redis_server: RedisServer
+) -> None:
+    dovecot.deliver(client_mail(message_id="first-q@example.org"), product_mailbox)
+    reply = client_mail(
+        message_id="first-a@kase.gov.lv",
+        sender=product_mailbox,
+        to="klients@example.org",
+        subject="Re: Jautājums par kontu",
+        in_reply_to="first-q@example.org",
+    )
+    client = dovecot.client(product_mailbox)
+    try:
+        client.append("Sent", reply, flags=[b"\\Seen"])
+    finally:
+        client.logout()
+
+    with watching(redis_server):
+        wait_until(lambda: stored("Sent") == 1, what="the Sent copy stored")
+
+    interaction = Interaction.objects.get()
+    assert StoredMessage.objects.get(folder="Sent").interaction == interaction
+    assert interaction.events.filter(kind=EventKind.EMAIL_REPLIED).count() == 1
