@@ -237,3 +237,15 @@ def test_two_calendar_edits_at_once_both_count() -> None:
     )
     assert not [o for o in outcomes if isinstance(o, BaseException)], outcomes
     assert reply_clock("race").due_at == riga(2026, 5, 15, 16, 0)  # Thu 14 and Fri 15 May count
+
+
+@pytest.mark.django_db
+def test_the_migration_seeded_exactly_the_transfers_and_extra_holidays_of_calendar_seed() -> None:
+    # The migration holds a frozen copy; this keeps the copy and the module from drifting apart.
+    from sla.calendar_seed import EXTRA_HOLIDAYS, TRANSFERRED_WORKING_DAYS
+    from sla.models import CalendarOverride
+
+    saturdays = set(CalendarOverride.objects.filter(kind="working_saturday").values_list("day", "replaces"))
+    holidays = set(CalendarOverride.objects.filter(kind="holiday").values_list("day", flat=True))
+    assert saturdays == {(t.saturday, t.replaces) for t in TRANSFERRED_WORKING_DAYS}
+    assert holidays == {h.day for h in EXTRA_HOLIDAYS}

@@ -64,15 +64,20 @@ class Command(BaseCommand):
             replaces=options["replaces"],
             note=options["note"],
         )
-        self._report()
+        self._report(options["day"])
 
     def _remove(self, options: dict[str, Any]) -> None:
         override = CalendarOverride.objects.filter(day=options["day"]).first()
         if override is None:
             raise CommandError(f"No override on {options['day']}")
         calendar_override_delete(override=override)
-        self._report()
+        self._report(options["day"])
 
-    def _report(self) -> None:
-        change = CalendarChange.objects.latest("id")
+    def _report(self, day: date) -> None:
+        # This command's own change: the newest one about this day made without a user (an admin may be
+        # editing another day at the same moment).
+        changes = CalendarChange.objects.filter(
+            changed_by__isnull=True, description__contains=day.isoformat()
+        )
+        change = changes.latest("id")
         self.stdout.write(f"{change.description}: {change.clocks_moved} pending clocks moved")
