@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-import celery.contrib.testing.tasks  # noqa: F401 -- registers celery.ping, which start_worker waits for
 import pytest
 from celery.contrib.testing.worker import start_worker
 from pytest_django.fixtures import Settings
@@ -32,10 +31,9 @@ def celery_worker(redis_server: RedisServer) -> Iterator[None]:
 
     Tasks reach the database through their own connection: use it with transactional tests.
     """
-    # The broker is already this Redis (tests.peers sets REDIS_URL before the settings load); the ping
-    # check needs a result backend, which the product itself does not use.
+    # The broker is already this Redis: tests.peers sets REDIS_URL before the settings load. No ping
+    # check: it needs a result backend, which the product does not use; start_worker returns once the
+    # worker consumes.
     assert app.conf.broker_url == redis_server.url
-    app.conf.result_backend = redis_server.url
-    with start_worker(app, pool="solo", perform_ping_check=True, shutdown_timeout=10):
+    with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=10):
         yield
-    app.conf.result_backend = None
