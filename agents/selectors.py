@@ -53,15 +53,17 @@ def absences_active_at(at: datetime) -> dict[int, Absence]:
     return {absence.person_id: absence for absence in rows}
 
 
-def coverage_resolve(person: Person, active: dict[int, Absence]) -> Coverage:
+def coverage_resolve(person: Person, active: dict[int, Absence], *, for_mail: bool = False) -> Coverage:
     """Follow substitute chains (A→B→C while B is away too) through the absences in `active`.
 
+    A forward number ends the chain for calls; mail cannot go to a phone number, so `for_mail` follows
+    the substitute when one is named and uses the number only when none is.
     Raises DomainError `substitute_cycle` or `substitute_uncovered` when the chain cannot end.
     """
     chain = [person]
     current = person
     while (absence := active.get(current.pk)) is not None:
-        if absence.forward_number:
+        if absence.forward_number and not (for_mail and absence.substitute is not None):
             return Coverage(person, None, absence.forward_number, tuple(chain))
         if absence.substitute is None:
             if current == person:

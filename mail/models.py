@@ -49,6 +49,9 @@ class FolderCheckpoint(models.Model):
     role = models.CharField(max_length=10, choices=FolderRole.choices)
     imap_uidvalidity = models.BigIntegerField(null=True, blank=True)
     last_uid = models.BigIntegerField(default=0)
+    # Mail received before this day is not read: a first run on a mailbox full of old mail would
+    # otherwise open years of matters with long-overdue clocks. `mailwatch --since` moves it back.
+    read_since = models.DateField(null=True, blank=True)
     uidvalidity_changes = models.PositiveIntegerField(default=0)
     last_scan_at = models.DateTimeField(null=True, blank=True)
     last_idle_event_at = models.DateTimeField(

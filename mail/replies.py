@@ -145,10 +145,11 @@ def out_of_office_handle(
         if absence is None:
             continue
         try:
-            coverage = coverage_resolve(person, active)
+            coverage = coverage_resolve(person, active, for_mail=True)
         except DomainError as error:
-            logger.error("EM-OOO for %s: %s", person, error.message)
-            continue
+            # The client still learns the handler is away; the thread stays for the unit's lead to route.
+            logger.error("EM-OOO for %s: %s; the shared inbox is named instead", person, error.message)
+            coverage = Coverage(person, None, "", (person,))
         _out_of_office_queue(mailbox, interaction, parsed, coverage, absence)
         if coverage.covered_by is not None and interaction.owner_id in (None, person.pk):
             interaction = interaction_reassign(

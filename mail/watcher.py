@@ -15,7 +15,7 @@ import random
 import threading
 import time
 from collections.abc import Iterator, Sequence
-from datetime import datetime
+from datetime import date, datetime
 
 import redis
 from django.db import (
@@ -139,11 +139,10 @@ class FolderWatcher:
         _announced_new_mail(client)  # SELECT's own EXISTS: what it announced is what SEARCH sees
         while not self.stop.is_set():
             # "UID n:*" always matches the newest message, even below n: filter.
-            uids = sorted(
-                uid
-                for uid in client.search(["UID", f"{checkpoint.last_uid + 1}:*"])
-                if uid > checkpoint.last_uid
-            )
+            criteria: list[object] = ["UID", f"{checkpoint.last_uid + 1}:*"]
+            if checkpoint.read_since is not None:
+                criteria += ["SINCE", checkpoint.read_since]
+            uids = sorted(uid for uid in client.search(criteria) if uid > checkpoint.last_uid)
             if not uids:
                 client.noop()  # the server announces (EXISTS) what arrived during our last commands
                 if _announced_new_mail(client):
@@ -255,10 +254,12 @@ def checkpoint_for(*, mailbox: Mailbox, folder: str, role: str, uidvalidity: int
     """The folder's checkpoint; a new UIDVALIDITY starts it from the first UID again.
 
     Old UIDs mean nothing under a new UIDVALIDITY, so the folder is read again from the start and
-    messages already stored are recognised by Message-ID (or content hash) and skipped.
+    messages already stored are recognised by Message-ID (or content hash) and skipped. A new checkpoint
+    reads from today (Riga): mail that was in the mailbox before the product watched it is history,
+    not work (`mailwatch --since` reads further back).
     """
     checkpoint, _created = FolderCheckpoint.objects.get_or_create(
-        mailbox=mailbox, folder=folder, defaults={"role": role}
+        mailbox=mailbox, folder=folder, defaults={"role": role, "read_since": timezone.localdate()}
     )
     if checkpoint.imap_uidvalidity != uidvalidity:
         if checkpoint.imap_uidvalidity is not None:
@@ -275,10 +276,12 @@ def checkpoint_for(*, mailbox: Mailbox, folder: str, role: str, uidvalidity: int
 
 
 class MailboxLock:
-    """One watcher per mailbox. While Redis is unreachable the holder keeps going (nobody else can take
-    the lock then); when Redis comes back empty, the holder takes it again at its next renewal, and if
-    another copy got it first, the holder stops. Both may run for at most one renewal period then;
-    storing is idempotent, so that costs only duplicate work."""
+    """One watcher per mailbox. While Redis is unreachable the holder keeps watching rather than stop
+    the mail; if Redis comes back empty (restarted without persistence, or failed over), the holder
+    takes the lock again at its next renewal, and stands down if another copy got it first. Two copies
+    may therefore overlap for a while (at most one renewal period after Redis returns, or for as long
+    as a split lets each reach a different Redis). Storing is idempotent and the checkpoint only moves
+    forward, so an overlap costs duplicate work, never a lost or doubled message."""
 
     def __init__(self, redis_url: str, name: str) -> None:
         client = redis.Redis.from_url(redis_url, socket_timeout=5, socket_connect_timeout=5)
@@ -318,9 +321,23 @@ class MailboxLock:
             self.lock.release()
 
 
-def mailwatch_run(*, stop: threading.Event, redis_url: str, config: ImapSettings) -> None:
+def checkpoints_read_since(*, mailbox: Mailbox, day: date, folders: Sequence[tuple[str, str]]) -> None:
+    """Read (again) everything received since `day`: stored messages are skipped, nothing is doubled."""
+    for folder, role in folders:
+        checkpoint, _created = FolderCheckpoint.objects.get_or_create(
+            mailbox=mailbox, folder=folder, defaults={"role": role}
+        )
+        FolderCheckpoint.objects.filter(pk=checkpoint.pk).update(read_since=day, last_uid=0)
+
+
+def mailwatch_run(
+    *, stop: threading.Event, redis_url: str, config: ImapSettings, since: date | None = None
+) -> None:
     """Watch INBOX and Sent until `stop` is set (SIGTERM), holding the mailbox lock."""
     mailbox = mailbox_default()
+    if since is not None:
+        folders = [(config.inbox, FolderRole.INBOX), (config.sent, FolderRole.SENT)]
+        checkpoints_read_since(mailbox=mailbox, day=since, folders=folders)
     lock = MailboxLock(redis_url, f"cc-sla:mailwatch:{config.user}@{config.host}:{config.port}")
     while lock.acquire_waiting(stop):
         logger.info("mailwatch: watching %s and %s of %s", config.inbox, config.sent, config.user)

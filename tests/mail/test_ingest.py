@@ -446,3 +446,16 @@ def test_a_forward_to_a_colleague_found_in_sent_does_not_count_as_the_answer(mai
 
     assert not Event.objects.filter(kind=EventKind.EMAIL_REPLIED).exists()
     assert StoredMessage.objects.get(folder="Sent").interaction == Interaction.objects.get()
+
+
+def test_a_handler_away_with_both_a_substitute_and_a_phone_forward_passes_mail_to_the_substitute(
+    mailbox: Mailbox,
+) -> None:
+    anna = PersonFactory(user__username="anna2")
+    janis = PersonFactory(user__username="janis2")
+    absence = away(anna, janis)
+    Absence.objects.filter(pk=absence.pk).update(forward_number="+37167094222")
+    ingest(mailbox, client_mail(message_id="fwd-sub@example.org", to="anna2@kase.gov.lv"))
+
+    assert Interaction.objects.get().owner == janis
+    assert str(janis) in ack_body(OutboundMail.objects.get(kind=OutboundKind.OUT_OF_OFFICE))

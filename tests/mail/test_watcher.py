@@ -11,6 +11,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -286,3 +287,35 @@ def test_a_reply_already_in_sent_at_start_is_linked_because_inbox_is_read_first(
     interaction = Interaction.objects.get()
     assert StoredMessage.objects.get(folder="Sent").interaction == interaction
     assert interaction.events.filter(kind=EventKind.EMAIL_REPLIED).count() == 1
+
+
+def test_a_first_run_leaves_old_mail_alone_until_asked_to_read_since_a_day(
+    dovecot: DovecotServer, product_mailbox: str, redis_server: RedisServer
+) -> None:
+    client = dovecot.client(product_mailbox)
+    try:
+        old = client_mail(message_id="last-year@example.org", subject="Pērnā gada vēstule")
+        client.append("INBOX", old, msg_time=timezone.now() - timedelta(days=400))
+    finally:
+        client.logout()
+    deliver(dovecot, product_mailbox, 1, prefix="today")
+
+    with watching(redis_server):
+        wait_until(lambda: stored() == 1, what="today's message")
+        time.sleep(0.5)
+    assert StoredMessage.objects.get().message_id == "today-0@example.org"
+
+    stop = threading.Event()
+    since = (timezone.now() - timedelta(days=500)).date()
+    thread = threading.Thread(
+        target=mailwatch_run,
+        kwargs={"stop": stop, "redis_url": redis_server.url, "config": imap_settings(), "since": since},
+    )
+    thread.start()
+    try:
+        wait_until(lambda: stored() == 2, what="last year's message, read on request")
+    finally:
+        stop.set()
+        thread.join(timeout=20)
+    assert Interaction.objects.count() == 2
+    assert OutboundMail.objects.count() == 1  # nobody is acknowledged a year late

@@ -5,10 +5,11 @@ from __future__ import annotations
 import logging
 import signal
 import threading
+from datetime import date
 from typing import Any
 
 from django.conf import settings
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandParser
 
 from mail.config import imap_settings
 from mail.watcher import mailwatch_run
@@ -22,6 +23,14 @@ class Command(BaseCommand):
         "in the ledger, and queue acknowledgements. Stops cleanly on SIGTERM."
     )
 
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--since",
+            type=date.fromisoformat,
+            help="read (again) all mail received since this day, YYYY-MM-DD (default: a new mailbox is "
+            "read from the day the watcher first sees it); messages already stored are skipped",
+        )
+
     def handle(self, *args: Any, **options: Any) -> None:
         stop = threading.Event()
         for signum in (signal.SIGTERM, signal.SIGINT):
@@ -32,5 +41,5 @@ class Command(BaseCommand):
             logger.error("mailwatch: CC_IMAP_USER is not set; no mailbox to watch. Set CC_IMAP_* (README).")
             stop.wait()
             return
-        mailwatch_run(stop=stop, redis_url=settings.REDIS_URL, config=config)
+        mailwatch_run(stop=stop, redis_url=settings.REDIS_URL, config=config, since=options["since"])
         logger.info("mailwatch stopped")
