@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
@@ -89,6 +89,9 @@ def _opening_of(close_at: datetime, calendar: WorkingCalendar) -> datetime:
 class SyncContext:
     calendar: WorkingCalendar
     policies: dict[str, Policy]
+    # Deadlines looked up in this sync, by (basis day, working days): a batch of e-mails from one day
+    # shares a handful of them.
+    deadlines: dict[tuple[date, int], Deadline] = field(default_factory=dict)
 
 
 def deadline_for_basis(basis_on: date, working_days: int, calendar: WorkingCalendar) -> Deadline:
@@ -107,6 +110,13 @@ def deadline_fixed(due_at: datetime) -> Deadline:
     return deadline
 
 
+def _deadline_cached(ctx: SyncContext, basis_on: date, working_days: int) -> Deadline:
+    key = (basis_on, working_days)
+    if key not in ctx.deadlines:
+        ctx.deadlines[key] = deadline_for_basis(basis_on, working_days, ctx.calendar)
+    return ctx.deadlines[key]
+
+
 def clock_open(
     ctx: SyncContext,
     *,
@@ -116,21 +126,24 @@ def clock_open(
     working_days: int | None = None,
     detail: dict[str, object] | None = None,
 ) -> Clock:
-    """Open `rule_id`'s clock from `event`. Idempotency key: (interaction, rule, opening event)."""
+    """Open `rule_id`'s clock from `event`. Unique key: (interaction, rule, opening event)."""
     policy = policy_get(rule_id, ctx.policies)
     if policy.kind == PolicyKind.RINGS:
         deadline = deadline_fixed(policy_due_at(policy, event.occurred_at, ctx.calendar))
     else:
         basis_on = basis_on or local_date(event.occurred_at, ctx.calendar)
         working_days = policy.amount if working_days is None else working_days
-        deadline = deadline_for_basis(basis_on, working_days, ctx.calendar)
-    clock, _created = Clock.objects.get_or_create(
+        deadline = _deadline_cached(ctx, basis_on, working_days)
+    # A plain INSERT: each event is applied once (the sync holds the cursor, and an event that fails
+    # rolls back to its own savepoint), and the unique key (interaction, rule, event) guards the rest.
+    return Clock.objects.create(
         interaction_id=event.interaction_id,
         rule_id=policy.rule_id,
         opened_by_seq=event.seq,
-        defaults={"started_at": event.occurred_at, "deadline": deadline, "detail": detail or {}},
+        started_at=event.occurred_at,
+        deadline=deadline,
+        detail=detail or {},
     )
-    return clock
 
 
 def pending_clocks(interaction_id: int, *rule_ids: str) -> list[Clock]:
