@@ -116,7 +116,7 @@ _cc_mail_start_smtp() {
   if _cc_mail_pid "$CC_MAIL_DIR/smtp.pid" >/dev/null; then
     return 0
   fi
-  mkdir -p "$CC_MAIL_DIR/outgoing"
+  mkdir -p "$CC_MAIL_DIR/outgoing/tmp" "$CC_MAIL_DIR/outgoing/new" "$CC_MAIL_DIR/outgoing/cur" # a maildir
   "$CC_MAIL_PYTHON" -m aiosmtpd -n -l "127.0.0.1:$CC_MAIL_SMTP_PORT" -c aiosmtpd.handlers.Mailbox "$CC_MAIL_DIR/outgoing" \
     >>"$CC_MAIL_DIR/smtp.log" 2>&1 &
   printf '%s\n' "$!" >"$CC_MAIL_DIR/smtp.pid"
