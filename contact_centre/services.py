@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -186,6 +187,95 @@ def interaction_open(
     return interaction
 
 
+@dataclass(frozen=True)
+class Opening:
+    """One fact that opens an interaction, for `interactions_open_many`."""
+
+    channel: str
+    kind: str
+    occurred_at: datetime
+    source_key: str
+    payload: dict[str, Any]
+    client_name: str = ""
+    client_contact: str = ""
+    subject: str = ""
+
+
+def interactions_open_many(openings: Sequence[Opening]) -> list[tuple[Interaction, bool]]:
+    """Open many interactions, each with its first event, in a few statements (a mail backlog).
+
+    The same rows, chain and announcement as `interaction_open` on each in turn. Side effects:
+    Interaction and Event rows. Idempotency key: each opening's `source_key`; one already recorded (or
+    repeated in `openings`) returns the interaction it opened the first time. Result, in input order:
+    each opening's interaction, and whether this call opened it.
+    """
+    for opening in openings:
+        _require_aware(opening.occurred_at, "occurred_at")
+        if opening.channel not in Channel.values or opening.kind not in EventKind.values:
+            raise DomainError("opening_invalid", f"Unknown channel or kind in {opening.source_key!r}")
+    with transaction.atomic(savepoint=False):
+        head = _lock_head()
+        keys = [opening.source_key for opening in openings]
+        known = {
+            event.source_key: event.interaction
+            for event in Event.objects.select_related("interaction").filter(source_key__in=keys)
+        }
+        fresh = list({o.source_key: o for o in openings if o.source_key not in known}.values())
+        interactions = Interaction.objects.bulk_create([_interaction_for(opening) for opening in fresh])
+        for interaction, opening in zip(interactions, fresh, strict=True):
+            year = timezone.localtime(opening.occurred_at).year
+            interaction.reference = f"{REFERENCE_PREFIX}-{year}-{interaction.pk:06d}"
+        Interaction.objects.bulk_update(interactions, ["reference"])
+        Event.objects.bulk_create(_chained_events(head, interactions, fresh))
+        head.save(update_fields=["last_seq", "last_hash"])
+        if fresh:
+            _announce_after_commit(head.last_seq)
+        opened: dict[str, Interaction | None] = {
+            opening.source_key: i for i, opening in zip(interactions, fresh, strict=True)
+        }
+    result = []
+    for key in keys:
+        first = opened.pop(key, None)  # popped: a key repeated in `openings` was opened once
+        result.append((first, True) if first else (known.get(key) or _opened_by(key), False))
+    return result
+
+
+def _opened_by(source_key: str) -> Interaction:
+    event = _existing(source_key)
+    if event is None:  # cannot happen: every key was known or opened above
+        raise DomainError("opening_lost", f"No interaction for {source_key!r}")
+    return event.interaction
+
+
+def _interaction_for(opening: Opening) -> Interaction:
+    return Interaction(
+        channel=opening.channel,
+        client_name=opening.client_name[:300],
+        client_contact=opening.client_contact[:320],
+        subject=opening.subject[:998],
+        opened_at=opening.occurred_at,
+    )
+
+
+def _chained_events(head: ChainHead, interactions: list[Interaction], openings: list[Opening]) -> list[Event]:
+    """The opening events, chained one after another from the (locked) tip; moves the tip along."""
+    events = []
+    for interaction, opening in zip(interactions, openings, strict=True):
+        event = Event(
+            seq=head.last_seq + 1,
+            interaction=interaction,
+            kind=opening.kind,
+            occurred_at=opening.occurred_at,
+            payload=opening.payload,
+            source_key=opening.source_key,
+            prev_hash=head.last_hash,
+        )
+        event.hash = event.compute_hash()
+        head.last_seq, head.last_hash = event.seq, event.hash
+        events.append(event)
+    return events
+
+
 def email_source_key(message_id: str) -> str:
     return f"email:{message_id.strip().strip('<>').lower()}"
 
@@ -216,6 +306,26 @@ def email_thread_find(
     return _thread_of(message_ids) or _thread_by_reference(reference, correspondent)
 
 
+def email_payload(
+    *,
+    message_id: str,
+    sender: str,
+    subject: str,
+    automatic_reason: str = "",
+    details: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The ledger payload of an inbound e-mail (one shape, whichever way it is recorded)."""
+    payload: dict[str, Any] = {
+        **(details or {}),
+        "message_id": message_id,
+        "sender": sender,
+        "subject": subject,
+    }
+    if automatic_reason:
+        payload["automatic_reason"] = automatic_reason
+    return payload
+
+
 def interaction_record_email(
     *,
     message_id: str,
@@ -242,10 +352,13 @@ def interaction_record_email(
     if not message_id.strip():
         raise DomainError("message_id_missing", "E-mail without a Message-ID needs a content-hash key")
     kind = EventKind.EMAIL_AUTOMATIC_RECEIVED if automatic_reason else EventKind.EMAIL_RECEIVED
-    payload: dict[str, Any] = {**(details or {}), "message_id": message_id, "sender": sender}
-    payload["subject"] = subject
-    if automatic_reason:
-        payload["automatic_reason"] = automatic_reason
+    payload = email_payload(
+        message_id=message_id,
+        sender=sender,
+        subject=subject,
+        automatic_reason=automatic_reason,
+        details=details,
+    )
     thread = _thread_of([in_reply_to, *references]) or _thread_by_reference(thread_reference, sender)
     if thread is None:
         return interaction_open(

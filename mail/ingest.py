@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from email.parser import BytesHeaderParser
@@ -20,19 +21,32 @@ from django.db import DataError, IntegrityError, transaction
 from django.utils import timezone
 
 from agents.errors import DomainError
-from contact_centre.models import EventKind, Interaction
+from contact_centre.models import Channel, EventKind, Interaction
 from contact_centre.services import (
+    Opening,
     email_delivery_failure_record,
     email_outbound_record,
+    email_payload,
     email_promise_check,
+    email_source_key,
     email_thread_find,
     interaction_record_email,
+    interactions_open_many,
 )
 from mail.compose import KIND_HEADER, PROMISED_ON_HEADER, reference_in, reply_flags
 from mail.config import imap_settings, message_id_domain, own_addresses
-from mail.models import FolderRole, Mailbox, OutboundKind, QuarantinedMessage, StoredMessage
+from mail.models import FolderRole, Mailbox, OutboundKind, OutboundMail, QuarantinedMessage, StoredMessage
+from mail.outbox import outbound_build, outbound_queue_many
 from mail.parsing import ParsedMail, UnparseableMail, mail_parse
-from mail.replies import acknowledgement_queue, out_of_office_handle
+from mail.replies import (
+    AckTerms,
+    acknowledgement_for,
+    acknowledgement_queue,
+    acknowledgement_withheld,
+    handler_addresses,
+    out_of_office_handle,
+    sender_day_key,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -86,6 +100,134 @@ def message_ingest(*, mailbox: Mailbox, fetched: FetchedMessage) -> IngestOutcom
     return IngestOutcome.STORED
 
 
+def messages_ingest_bulk(*, mailbox: Mailbox, batch: Sequence[FetchedMessage]) -> list[FetchedMessage]:
+    """Record the common case of a FETCH batch in a few statements; return the rest, in order, for
+    `message_ingest` one by one. Call it inside a transaction.
+
+    The common case, nearly all of a backlog: a message in INBOX that answers nothing (no In-Reply-To,
+    References or reference number), names no handler and reports no bounce, so it opens a new matter.
+    Its result is what `message_ingest` would give it: the interaction, the stored message, and the
+    acknowledgement (or the note that the sender already had one today). Database errors propagate.
+    """
+    if not batch or batch[0].role != FolderRole.INBOX:
+        return list(batch)
+    simple, rest = _bulk_candidates(mailbox, batch)
+    if not simple:
+        return rest
+    openings = [_opening(fetched, parsed) for fetched, parsed in simple]
+    opened = interactions_open_many(openings)
+    StoredMessage.objects.bulk_create(
+        _stored(mailbox, fetched, parsed, interaction)
+        for (fetched, parsed), (interaction, _fresh) in zip(simple, opened, strict=True)
+    )
+    fresh_mail = [
+        (fetched, parsed, interaction)
+        for (fetched, parsed), (interaction, fresh) in zip(simple, opened, strict=True)
+        if fresh and not parsed.automatic_reason
+    ]
+    _acknowledgements_queue(mailbox, fresh_mail)
+    return rest
+
+
+def _bulk_candidates(
+    mailbox: Mailbox, batch: Sequence[FetchedMessage]
+) -> tuple[list[tuple[FetchedMessage, ParsedMail]], list[FetchedMessage]]:
+    parsed_batch = [(fetched, _parsed_or_none(fetched)) for fetched in batch]
+    handlers = handler_addresses(
+        {address for _, parsed in parsed_batch if parsed for address in parsed.to + parsed.cc}
+    )
+    simple: dict[str, tuple[FetchedMessage, ParsedMail]] = {}
+    rest: list[FetchedMessage] = []
+    for fetched, parsed in parsed_batch:
+        if parsed is None or not _opens_a_matter(parsed, handlers) or parsed.source_id in simple:
+            rest.append(fetched)  # unreadable, threaded, to a handler, a bounce, or twice in the batch
+        else:
+            simple[parsed.source_id] = (fetched, parsed)
+    stored = set(
+        StoredMessage.objects.filter(
+            mailbox=mailbox, folder=batch[0].folder, source_id__in=list(simple)
+        ).values_list("source_id", flat=True)
+    )
+    return [pair for source_id, pair in simple.items() if source_id not in stored], rest
+
+
+def _parsed_or_none(fetched: FetchedMessage) -> ParsedMail | None:
+    try:
+        return mail_parse(
+            fetched.raw, own_addresses=own_addresses(), own_message_id_domain=message_id_domain()
+        )
+    except UnparseableMail:
+        return None  # message_ingest quarantines it, with the reason
+
+
+def _opens_a_matter(parsed: ParsedMail, handlers: set[str]) -> bool:
+    addressed_to_a_handler = any(address in handlers for address in parsed.to + parsed.cc)
+    return not (
+        parsed.in_reply_to
+        or parsed.references
+        or parsed.bounced_message_ids
+        or reference_in(parsed.subject)
+        or addressed_to_a_handler
+    )
+
+
+def _opening(fetched: FetchedMessage, parsed: ParsedMail) -> Opening:
+    kind = EventKind.EMAIL_AUTOMATIC_RECEIVED if parsed.automatic_reason else EventKind.EMAIL_RECEIVED
+    payload = email_payload(
+        message_id=parsed.source_id,
+        sender=parsed.from_address,
+        subject=parsed.subject,
+        automatic_reason=parsed.automatic_reason,
+        details=_details(parsed),
+    )
+    return Opening(
+        channel=Channel.EMAIL,
+        kind=kind,
+        occurred_at=fetched.internal_date,
+        source_key=email_source_key(parsed.source_id),
+        payload=payload,
+        client_name=parsed.from_name,
+        client_contact=parsed.from_address,
+        subject=parsed.subject,
+    )
+
+
+def _details(parsed: ParsedMail) -> dict[str, object]:
+    return {"to": list(parsed.to), "cc": list(parsed.cc), "attachments": _attachments(parsed)}
+
+
+def _acknowledgements_queue(
+    mailbox: Mailbox, mail: list[tuple[FetchedMessage, ParsedMail, Interaction]]
+) -> None:
+    """EM-ACK for the new matters of a batch: one per sender a day, as `acknowledgement_queue` decides."""
+    if not mailbox.auto_acknowledge or not mail:
+        return
+    keys = {
+        sender_day_key(parsed, fetched.internal_date) for fetched, parsed, _ in mail if parsed.from_address
+    }
+    taken = set(OutboundMail.objects.filter(sender_day_key__in=keys).values_list("sender_day_key", flat=True))
+    terms = AckTerms.current()
+    rows = []
+    for fetched, parsed, interaction in mail:
+        if not parsed.from_address:
+            continue
+        key = sender_day_key(parsed, fetched.internal_date)
+        if key in taken:
+            acknowledgement_withheld(interaction, parsed, fetched.internal_date)
+            continue
+        outgoing = acknowledgement_for(
+            mailbox=mailbox,
+            interaction=interaction,
+            parsed=parsed,
+            received_at=fetched.internal_date,
+            terms=terms,
+        )
+        if outgoing is not None:
+            taken.add(key)
+            rows.append(outbound_build(outgoing))
+    outbound_queue_many(rows)
+
+
 def _already_stored(mailbox: Mailbox, folder: str, source_id: str) -> bool:
     return StoredMessage.objects.filter(mailbox=mailbox, folder=folder, source_id=source_id).exists()
 
@@ -129,7 +271,15 @@ def quarantine_release(row: QuarantinedMessage) -> IngestOutcome:
 def _store(
     mailbox: Mailbox, fetched: FetchedMessage, parsed: ParsedMail, interaction: Interaction | None
 ) -> StoredMessage:
-    return StoredMessage.objects.create(
+    stored = _stored(mailbox, fetched, parsed, interaction)
+    stored.save(force_insert=True)
+    return stored
+
+
+def _stored(
+    mailbox: Mailbox, fetched: FetchedMessage, parsed: ParsedMail, interaction: Interaction | None
+) -> StoredMessage:
+    return StoredMessage(
         mailbox=mailbox,
         folder=fetched.folder,
         source_id=parsed.source_id,
@@ -171,7 +321,7 @@ def _inbound_record(mailbox: Mailbox, fetched: FetchedMessage, parsed: ParsedMai
         references=parsed.references,
         automatic_reason=parsed.automatic_reason,
         thread_reference=reference_in(parsed.subject),
-        details={"to": list(parsed.to), "cc": list(parsed.cc), "attachments": _attachments(parsed)},
+        details=_details(parsed),
     )
     _store(mailbox, fetched, parsed, interaction)
     if parsed.automatic_reason:

@@ -167,7 +167,8 @@ class OutboundState(models.TextChoices):
 
 
 class OutboundMail(models.Model):
-    """One message we send (the outbox). Built once: a retry sends the same bytes with the same Message-ID.
+    """One message we send (the outbox). Its Message-ID is fixed when it is queued and its bytes when it
+    is first sent: a retry sends the same bytes with the same Message-ID.
 
     `dedupe_key` and `sender_day_key` are unique, so "one acknowledgement per thread", "one per sender a
     day" and "one out-of-office reply per absence and sender" hold even when two workers race.
@@ -182,7 +183,12 @@ class OutboundMail(models.Model):
     mail_from = models.CharField(max_length=320)
     to_address = models.CharField(max_length=320)
     subject = models.CharField(max_length=998)
-    raw = models.BinaryField()
+    body = models.TextField(blank=True)
+    in_reply_to = models.CharField(max_length=998, blank=True)
+    references = models.JSONField(default=list, blank=True)
+    automatic = models.BooleanField(default=False, help_text="Auto-Submitted: auto-replied (RFC 3834)")
+    # The bytes, built by the first send attempt and kept: every retry sends exactly these.
+    raw = models.BinaryField(null=True, blank=True)
     promised_on = models.DateField(null=True, blank=True)
     dedupe_key = models.CharField(max_length=400, unique=True, null=True, blank=True)
     sender_day_key = models.CharField(max_length=400, unique=True, null=True, blank=True)

@@ -18,9 +18,9 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from email import message_from_bytes
-from email.policy import default as default_policy
+from functools import partial
 
 from celery import current_app
 from django.contrib.auth.models import User
@@ -59,59 +59,90 @@ LEDGER_KIND = {
 }
 
 
-def outbound_queue(
-    *,
-    kind: str,
-    to: str,
-    subject: str,
-    body: str,
-    interaction: Interaction | None = None,
-    in_reply_to: str = "",
-    references: Sequence[str] = (),
-    automatic: bool = False,
-    promised_on: date | None = None,
-    dedupe_key: str | None = None,
-    sender_day_key: str | None = None,
-    absence: Absence | None = None,
-    created_by: User | None = None,
-) -> OutboundMail | None:
+@dataclass(frozen=True)
+class Outgoing:
+    """One message to send, before it is a row."""
+
+    kind: str
+    to: str
+    subject: str
+    body: str
+    interaction: Interaction | None = None
+    in_reply_to: str = ""
+    references: Sequence[str] = ()
+    automatic: bool = False
+    promised_on: date | None = None
+    dedupe_key: str | None = None
+    sender_day_key: str | None = None
+    absence: Absence | None = None
+    created_by: User | None = None
+
+
+def outbound_build(outgoing: Outgoing) -> OutboundMail:
+    """The unsaved outbox row. Its Message-ID is fixed now; its bytes when it is first sent, by the
+    worker, so that a watcher reading a backlog does not spend its time formatting mail."""
+    return OutboundMail(
+        kind=outgoing.kind,
+        interaction=outgoing.interaction,
+        absence=outgoing.absence,
+        message_id=message_id_new(outgoing.kind),
+        mail_from=mail_from(),
+        to_address=outgoing.to,
+        subject=outgoing.subject,
+        body=outgoing.body,
+        in_reply_to=outgoing.in_reply_to,
+        references=list(outgoing.references),
+        automatic=outgoing.automatic,
+        promised_on=outgoing.promised_on,
+        dedupe_key=outgoing.dedupe_key,
+        sender_day_key=outgoing.sender_day_key,
+        next_attempt_at=timezone.now(),
+        created_by=outgoing.created_by,
+    )
+
+
+def outbound_raw(row: OutboundMail) -> bytes:
+    """The message's bytes: built on first use and stored, so every later use (a retry, the Sent copy)
+    has exactly these. Only the sender that holds the row's claim builds them."""
+    if row.raw is not None:
+        return bytes(row.raw)
+    raw = raw_build(
+        message_id=row.message_id,
+        to=row.to_address,
+        subject=row.subject,
+        body=row.body,
+        kind=row.kind,
+        in_reply_to=row.in_reply_to,
+        references=row.references,
+        automatic=row.automatic,
+        promised_on=row.promised_on,
+    )
+    OutboundMail.objects.filter(pk=row.pk, raw__isnull=True).update(raw=raw)
+    row.raw = raw
+    return raw
+
+
+def outbound_queue(outgoing: Outgoing) -> OutboundMail | None:
     """Queue one message; after commit a task sends it.
 
     Idempotency keys: `dedupe_key` and `sender_day_key` (unique); returns None when either was taken.
     """
-    message_id = message_id_new(kind)
-    raw = raw_build(
-        message_id=message_id,
-        to=to,
-        subject=subject,
-        body=body,
-        kind=kind,
-        in_reply_to=in_reply_to,
-        references=references,
-        automatic=automatic,
-        promised_on=promised_on,
-    )
+    row = outbound_build(outgoing)
     try:
         with transaction.atomic():
-            row = OutboundMail.objects.create(
-                kind=kind,
-                interaction=interaction,
-                absence=absence,
-                message_id=message_id,
-                mail_from=mail_from(),
-                to_address=to,
-                subject=subject,
-                raw=raw,
-                promised_on=promised_on,
-                dedupe_key=dedupe_key,
-                sender_day_key=sender_day_key,
-                next_attempt_at=timezone.now(),
-                created_by=created_by,
-            )
+            row.save(force_insert=True)
     except IntegrityError:
         return None  # the same message was queued already (a redelivery, or a racing worker)
     transaction.on_commit(lambda: outbound_dispatch(row.pk))
     return row
+
+
+def outbound_queue_many(rows: Sequence[OutboundMail]) -> None:
+    """Queue rows built with `outbound_build` in one statement (a batch whose keys were checked by the
+    caller under the same transaction); raises IntegrityError if a racing writer took a key."""
+    OutboundMail.objects.bulk_create(rows)
+    for row in rows:
+        transaction.on_commit(partial(outbound_dispatch, row.pk))
 
 
 def outbound_dispatch(outbound_id: int) -> None:
@@ -146,7 +177,7 @@ def outbound_send(outbound_id: int) -> str | None:
         _give_up(row, f"the promised date {row.promised_on} passed before it could be sent", record=False)
         return OutboundState.FAILED
     try:
-        smtp_send(Envelope(row.mail_from, (row.to_address,), bytes(row.raw)))
+        smtp_send(Envelope(row.mail_from, (row.to_address,), outbound_raw(row)))
     except SmtpTransientError as error:
         return _retry_later(row, str(error))
     except SmtpPermanentError as error:
@@ -215,11 +246,8 @@ def _mark_sent(row: OutboundMail) -> None:
 def _flags(row: OutboundMail) -> list[str]:
     if row.kind not in (OutboundKind.REPLY, OutboundKind.HOLDING_REPLY):
         return []
-    message = message_from_bytes(bytes(row.raw), policy=default_policy)
-    body = message.get_body(preferencelist=("plain",))
-    text = body.get_content() if body is not None else ""
     mailbox = Mailbox.objects.filter(address=row.mail_from).first()
-    return reply_flags(text, mailbox.feedback_url if mailbox else "")
+    return reply_flags(row.body, mailbox.feedback_url if mailbox else "")
 
 
 def outbox_file_in_sent(*, limit: int = 500) -> int:
@@ -235,13 +263,13 @@ def outbox_file_in_sent(*, limit: int = 500) -> int:
     with transaction.atomic():
         rows = list(
             OutboundMail.objects.select_for_update(skip_locked=True)
-            .filter(state=OutboundState.SENT, appended_to_sent_at__isnull=True)
+            .filter(state=OutboundState.SENT, appended_to_sent_at__isnull=True, raw__isnull=False)
             .order_by("sent_at")
             .only("pk", "raw", "message_id", "sent_at")[:limit]
         )
         if not rows:
             return 0
-        copies = [(bytes(row.raw), row.message_id, row.sent_at or timezone.now()) for row in rows]
+        copies = [(bytes(row.raw or b""), row.message_id, row.sent_at or timezone.now()) for row in rows]
         try:
             filed = sent_folder_append_many(copies, config=config)
         except (IMAPClientError, OSError) as error:

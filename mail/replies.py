@@ -6,6 +6,7 @@ built from templates that carry the signature (EM-SIGN) and the feedback link (E
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
@@ -21,9 +22,11 @@ from contact_centre.services import email_promise_check, event_append, interacti
 from mail.compose import date_lv, period_lv, signature_for, template_render
 from mail.config import mail_from
 from mail.models import Mailbox, MailTemplate, OutboundKind, OutboundMail, StoredMessage, TemplateKind
-from mail.outbox import outbound_queue
+from mail.outbox import Outgoing, outbound_queue
 from mail.parsing import ParsedMail
+from sla.calendar import WorkingCalendar
 from sla.calendar_source import current_calendar
+from sla.models import Policy
 from sla.services import policy_due_at, policy_get
 
 logger = logging.getLogger(__name__)
@@ -60,6 +63,23 @@ def _base_context(mailbox: Mailbox, interaction: Interaction, person: Person | N
     }
 
 
+@dataclass(frozen=True)
+class AckTerms:
+    """What every acknowledgement of one batch shares: read once, not once a message."""
+
+    template: MailTemplate | None
+    calendar: WorkingCalendar
+    ack_policy: Policy
+    reply_policy: Policy
+
+    @classmethod
+    def current(cls) -> AckTerms:
+        template = MailTemplate.objects.filter(kind=TemplateKind.ACKNOWLEDGEMENT, active=True).order_by(
+            "code"
+        )
+        return cls(template.first(), current_calendar(), policy_get(EM_ACK), policy_get(EM_REPLY))
+
+
 def acknowledgement_queue(
     *, mailbox: Mailbox, interaction: Interaction, parsed: ParsedMail, received_at: datetime
 ) -> OutboundMail | None:
@@ -72,26 +92,40 @@ def acknowledgement_queue(
         return None
     if Event.objects.filter(interaction=interaction, kind__in=_CONFIRMING).exists():
         return None  # this thread was already confirmed or answered
-    day = timezone.localdate(received_at)
-    sender_day_key = f"ack:{parsed.from_address}:{day.isoformat()}"
-    if OutboundMail.objects.filter(sender_day_key=sender_day_key).exists():
-        _acknowledgement_withheld(interaction, parsed, day)
+    key = sender_day_key(parsed, received_at)
+    if OutboundMail.objects.filter(sender_day_key=key).exists():
+        acknowledgement_withheld(interaction, parsed, received_at)
         return None
-    try:
-        template = template_for(TemplateKind.ACKNOWLEDGEMENT)
-    except DomainError:
+    outgoing = acknowledgement_for(
+        mailbox=mailbox,
+        interaction=interaction,
+        parsed=parsed,
+        received_at=received_at,
+        terms=AckTerms.current(),
+    )
+    return outbound_queue(outgoing) if outgoing else None
+
+
+def sender_day_key(parsed: ParsedMail, received_at: datetime) -> str:
+    return f"ack:{parsed.from_address}:{timezone.localdate(received_at).isoformat()}"
+
+
+def acknowledgement_for(
+    *, mailbox: Mailbox, interaction: Interaction, parsed: ParsedMail, received_at: datetime, terms: AckTerms
+) -> Outgoing | None:
+    """The acknowledgement of a first message in a thread, or None when none is to be sent."""
+    if terms.template is None:
         logger.error("no active acknowledgement template: %s not acknowledged", interaction.reference)
         return None
-    calendar = current_calendar()
-    if policy_due_at(policy_get(EM_ACK), received_at, calendar) < timezone.now():
+    if policy_due_at(terms.ack_policy, received_at, terms.calendar) < timezone.now():
         # Old mail read late (a first run on a full mailbox, a long outage): its EM-ACK clock has run
         # out, and an acknowledgement days later would confuse more than it confirms.
         return None
-    reply_due_at = policy_due_at(policy_get(EM_REPLY), received_at, calendar)
+    reply_due_at = policy_due_at(terms.reply_policy, received_at, terms.calendar)
     context = _base_context(mailbox, interaction, None)
     context["reply_due_on"] = date_lv(timezone.localdate(reply_due_at))
-    subject, body = template_render(template, context)
-    return outbound_queue(
+    subject, body = template_render(terms.template, context)
+    return Outgoing(
         kind=OutboundKind.ACKNOWLEDGEMENT,
         to=parsed.from_address,
         subject=subject,
@@ -101,11 +135,13 @@ def acknowledgement_queue(
         references=parsed.references,
         automatic=True,
         dedupe_key=f"ack:{interaction.pk}",
-        sender_day_key=sender_day_key,
+        sender_day_key=sender_day_key(parsed, received_at),
     )
 
 
-def _acknowledgement_withheld(interaction: Interaction, parsed: ParsedMail, day: date) -> None:
+def acknowledgement_withheld(interaction: Interaction, parsed: ParsedMail, received_at: datetime) -> None:
+    """Note on the matter why it got no acknowledgement (its sender already had one today)."""
+    day = timezone.localdate(received_at)
     event_append(
         interaction=interaction,
         kind=EventKind.NOTE,
@@ -118,6 +154,14 @@ def _acknowledgement_withheld(interaction: Interaction, parsed: ParsedMail, day:
         },
         source_key=f"ack-withheld:{interaction.pk}:{day.isoformat()}",
     )
+
+
+def handler_addresses(addresses: set[str]) -> set[str]:
+    """Those of `addresses` that are a member of staff's own (lower-case); one query."""
+    if not addresses:
+        return set()
+    emails = Person.objects.annotate(email=Lower("user__email")).filter(email__in=addresses)
+    return set(emails.values_list("email", flat=True))
 
 
 def _addressed_people(mailbox: Mailbox, interaction: Interaction, parsed: ParsedMail) -> list[Person]:
@@ -181,16 +225,18 @@ def _out_of_office_queue(
     }
     subject, body = template_render(template, context)
     outbound_queue(
-        kind=OutboundKind.OUT_OF_OFFICE,
-        to=parsed.from_address,
-        subject=subject,
-        body=body,
-        interaction=interaction,
-        in_reply_to=parsed.message_id,
-        references=parsed.references,
-        automatic=True,
-        absence=absence,
-        dedupe_key=f"ooo:{absence.pk}:{parsed.from_address}",
+        Outgoing(
+            kind=OutboundKind.OUT_OF_OFFICE,
+            to=parsed.from_address,
+            subject=subject,
+            body=body,
+            interaction=interaction,
+            in_reply_to=parsed.message_id,
+            references=parsed.references,
+            automatic=True,
+            absence=absence,
+            dedupe_key=f"ooo:{absence.pk}:{parsed.from_address}",
+        )
     )
 
 
@@ -221,14 +267,16 @@ def reply_queue(
     last = StoredMessage.objects.filter(interaction=interaction, automatic_reason="").order_by("-received_at")
     answered = last.exclude(message_id="").first()
     queued = outbound_queue(
-        kind=OutboundKind(kind),
-        to=interaction.client_contact,
-        subject=subject,
-        body=text,
-        interaction=interaction,
-        in_reply_to=answered.message_id if answered else "",
-        promised_on=promised_on,
-        created_by=author,
+        Outgoing(
+            kind=OutboundKind(kind),
+            to=interaction.client_contact,
+            subject=subject,
+            body=text,
+            interaction=interaction,
+            in_reply_to=answered.message_id if answered else "",
+            promised_on=promised_on,
+            created_by=author,
+        )
     )
     if queued is None:  # cannot happen without a dedupe key; a reply is always its own message
         raise DomainError("reply_not_queued", "Atbilde netika ierindota / The reply was not queued")

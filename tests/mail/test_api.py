@@ -14,6 +14,7 @@ from agents.models import Role
 from contact_centre.models import Interaction
 from mail.ingest import message_ingest
 from mail.models import FolderCheckpoint, OutboundKind, OutboundMail, QuarantinedMessage
+from mail.outbox import outbound_raw
 from mail.replies import mailbox_default
 from tests.factories import PersonFactory, riga
 from tests.mail.builders import client_mail, fetched
@@ -45,7 +46,7 @@ def interaction() -> Interaction:
 
 
 def reply_text(outbound: OutboundMail) -> str:
-    message = message_from_bytes(bytes(outbound.raw), policy=default_policy)
+    message = message_from_bytes(outbound_raw(outbound), policy=default_policy)
     assert message["In-Reply-To"] == "<ask@example.org>"
     body = message.get_body(preferencelist=("plain",))
     assert body is not None
@@ -88,7 +89,7 @@ def test_a_holding_reply_names_the_promised_date(handler_client: APIClient, inte
     outbound = OutboundMail.objects.get(pk=response.json()["id"])
     assert outbound.kind == OutboundKind.HOLDING_REPLY
     assert "20.03.2026" in reply_text(outbound)
-    assert message_from_bytes(bytes(outbound.raw))["X-VK-Promised-On"] == "2026-03-20"
+    assert message_from_bytes(outbound_raw(outbound))["X-VK-Promised-On"] == "2026-03-20"
 
 
 @pytest.mark.parametrize(

@@ -16,6 +16,7 @@ from contact_centre.services import email_outbound_record, interaction_close
 from mail.compose import PROMISED_ON_HEADER
 from mail.ingest import IngestOutcome, message_ingest, quarantine_release
 from mail.models import Mailbox, OutboundKind, OutboundMail, QuarantinedMessage, StoredMessage
+from mail.outbox import outbound_raw
 from mail.replies import mailbox_default
 from sla.models import Clock
 from sla.sync import clock_sync
@@ -42,7 +43,7 @@ def kinds(interaction: Interaction) -> list[str]:
 
 
 def ack_body(outbound: OutboundMail) -> str:
-    message = message_from_bytes(bytes(outbound.raw), policy=default_policy)
+    message = message_from_bytes(outbound_raw(outbound), policy=default_policy)
     body = message.get_body(preferencelist=("plain",))
     assert body is not None
     return str(body.get_content())
@@ -65,7 +66,7 @@ def test_a_client_message_opens_an_interaction_and_queues_one_acknowledgement(ma
         "klients@example.org",
         interaction,
     )
-    raw = message_from_bytes(bytes(ack.raw), policy=default_policy)
+    raw = message_from_bytes(outbound_raw(ack), policy=default_policy)
     assert raw["Auto-Submitted"] == "auto-replied"
     assert raw["In-Reply-To"] == "<q1@example.org>"
     assert f"[{interaction.reference}]" in str(raw["Subject"])

@@ -151,7 +151,7 @@ def test_a_holding_reply_whose_promised_day_passed_before_it_could_go_is_failed_
         mail_from=ack.mail_from,
         to_address=ack.to_address,
         subject="Re: x",
-        raw=ack.raw,
+        body="Atbildi sniegsim šodien.",
         promised_on=timezone.localdate(),
         next_attempt_at=timezone.now(),
     )

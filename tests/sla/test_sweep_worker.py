@@ -27,3 +27,26 @@ def test_the_sweep_task_breaches_an_overdue_clock_through_a_real_worker(celery_w
     assert list(Breach.objects.filter(interaction=interaction).values_list("rule_id", flat=True)) == [
         "EM-ACK"
     ]
+
+
+def test_a_bulk_writer_leaves_the_clocks_to_the_worker_which_opens_them(celery_worker: None) -> None:
+    from sla.models import Clock
+    from sla.receivers import clocks_follow_ledger_here, clocks_follow_ledger_in_background
+
+    clocks_follow_ledger_in_background()
+    try:
+        interaction = interaction_record_email(
+            message_id="<bulk@client.lv>",
+            received_at=riga(2026, 4, 7, 10),
+            sender="k@example.lv",
+            subject="?",
+        )
+        deadline = time.monotonic() + 15
+        while Clock.objects.filter(interaction=interaction).count() < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        clocks_follow_ledger_here()
+    assert sorted(Clock.objects.filter(interaction=interaction).values_list("rule_id", flat=True)) == [
+        "EM-ACK",
+        "EM-REPLY",
+    ]

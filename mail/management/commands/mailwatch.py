@@ -13,6 +13,7 @@ from django.core.management.base import BaseCommand, CommandParser
 
 from mail.config import imap_settings
 from mail.watcher import mailwatch_run
+from sla.receivers import clocks_follow_ledger_in_background
 
 logger = logging.getLogger(__name__)
 
@@ -41,5 +42,6 @@ class Command(BaseCommand):
             logger.error("mailwatch: CC_IMAP_USER is not set; no mailbox to watch. Set CC_IMAP_* (README).")
             stop.wait()
             return
+        clocks_follow_ledger_in_background()  # the worker opens the clocks; this process keeps reading
         mailwatch_run(stop=stop, redis_url=settings.REDIS_URL, config=config, since=options["since"])
         logger.info("mailwatch stopped")
