@@ -50,6 +50,7 @@ GIVE_UP_AFTER = timedelta(days=2)
 # Fresh rows are dispatched after their commit; the sweep picks up only those that were lost.
 DISPATCH_GRACE = timedelta(seconds=60)
 SEND_TASK = "mail.outbound_send"
+SEND_MANY_TASK = "mail.outbound_send_many"
 
 LEDGER_KIND = {
     OutboundKind.ACKNOWLEDGEMENT: EventKind.EMAIL_ACKNOWLEDGED,
@@ -139,10 +140,21 @@ def outbound_queue(outgoing: Outgoing) -> OutboundMail | None:
 
 def outbound_queue_many(rows: Sequence[OutboundMail]) -> None:
     """Queue rows built with `outbound_build` in one statement (a batch whose keys were checked by the
-    caller under the same transaction); raises IntegrityError if a racing writer took a key."""
+    caller under the same transaction), and one task for them all after commit; raises IntegrityError if
+    a racing writer took a key."""
     OutboundMail.objects.bulk_create(rows)
-    for row in rows:
-        transaction.on_commit(partial(outbound_dispatch, row.pk))
+    if rows:
+        transaction.on_commit(partial(outbound_dispatch_many, [row.pk for row in rows]))
+
+
+def outbound_dispatch_many(outbound_ids: list[int]) -> None:
+    """One task for many rows (a backlog's acknowledgements); the sweep covers a failure, as above."""
+    try:
+        current_app.send_task(SEND_MANY_TASK, args=[outbound_ids], ignore_result=True, retry=False)
+    except Exception:  # any broker failure only delays the sends (the sweep retries)
+        logger.warning(
+            "could not queue %s outbound messages now; the sweep will send them", len(outbound_ids)
+        )
 
 
 def outbound_dispatch(outbound_id: int) -> None:

@@ -205,3 +205,34 @@ def test_concurrent_writers_keep_one_unbroken_chain() -> None:
     report = ledger_chain_verify()
     assert report.intact, report.problem
     assert report.events_checked == 60
+
+
+def test_opening_many_at_once_builds_the_same_chain_and_is_idempotent() -> None:
+    from contact_centre.services import Opening, email_source_key, interactions_open_many
+
+    interaction_record_email(
+        message_id="<before@x.lv>", received_at=riga(2026, 4, 7, 9), sender="a@x.lv", subject=""
+    )
+    openings = [
+        Opening(
+            channel="email",
+            kind=EventKind.EMAIL_RECEIVED,
+            occurred_at=riga(2026, 4, 7, 10, minute),
+            source_key=email_source_key(f"bulk-{minute}@x.lv"),
+            payload={"message_id": f"bulk-{minute}@x.lv"},
+            client_contact=f"k{minute}@x.lv",
+            subject=f"Nr. {minute}",
+        )
+        for minute in range(5)
+    ]
+    first = interactions_open_many([*openings, openings[0]])  # repeated in the same call: opened once
+    again = interactions_open_many(openings)
+
+    assert [created for _, created in first] == [True] * 5 + [False]
+    assert first[5][0] == first[0][0]
+    assert [created for _, created in again] == [False] * 5
+    assert [i.pk for i, _ in again] == [i.pk for i, _ in first[:5]]
+    assert Interaction.objects.count() == 6
+    assert all(i.reference and i.reference.startswith("VK-2026-") for i, _ in first)
+    assert list(Event.objects.values_list("seq", flat=True)) == [1, 2, 3, 4, 5, 6]
+    assert ledger_chain_verify().first_broken_seq is None

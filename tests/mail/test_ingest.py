@@ -460,3 +460,42 @@ def test_a_handler_away_with_both_a_substitute_and_a_phone_forward_passes_mail_t
 
     assert Interaction.objects.get().owner == janis
     assert str(janis) in ack_body(OutboundMail.objects.get(kind=OutboundKind.OUT_OF_OFFICE))
+
+
+# --- A backlog in bulk: the same result as one by one ----------------------------------------------
+
+
+def test_a_batch_in_bulk_records_what_one_by_one_would(mailbox: Mailbox) -> None:
+    from django.db import transaction
+
+    from mail.ingest import messages_ingest_bulk
+
+    PersonFactory(user__username="liga")
+    ingest(mailbox, client_mail(message_id="older@example.org", sender="x@example.org"))
+    batch = [
+        fetched(client_mail(message_id="b1@example.org", sender="a@example.org"), TUESDAY_10),
+        fetched(client_mail(message_id="b2@example.org", sender="a@example.org"), TUESDAY_10),  # same sender
+        fetched(client_mail(message_id="b3@example.org", in_reply_to="older@example.org"), TUESDAY_10),
+        fetched(client_mail(message_id="b4@example.org", to="liga@kase.gov.lv"), TUESDAY_10),  # a handler
+        fetched(client_mail(message_id="b5@example.org", headers={"Precedence": "bulk"}), TUESDAY_10),
+        fetched(b"\x00not mail", TUESDAY_10),
+        fetched(client_mail(message_id="older@example.org", sender="x@example.org"), TUESDAY_10),  # stored
+    ]
+    with time_machine.travel(TUESDAY_10 + timedelta(seconds=1), tick=False), transaction.atomic():
+        rest = messages_ingest_bulk(mailbox=mailbox, batch=batch)
+        for message in rest:
+            message_ingest(mailbox=mailbox, fetched=message)
+
+    assert [message.imap_uid for message in rest] == [batch[i].imap_uid for i in (2, 3, 5)]
+    assert StoredMessage.objects.count() == 6  # older, b1..b5
+    assert QuarantinedMessage.objects.count() == 1
+    acks = OutboundMail.objects.filter(kind=OutboundKind.ACKNOWLEDGEMENT)
+    assert sorted(acks.values_list("to_address", flat=True)) == [
+        "a@example.org",
+        "klients@example.org",
+        "x@example.org",
+    ]
+    assert Event.objects.filter(kind=EventKind.NOTE, payload__rule="EM-ACK").count() == 1  # b2: a's second
+    b3 = StoredMessage.objects.get(message_id="b3@example.org").interaction
+    assert b3 == StoredMessage.objects.get(message_id="older@example.org").interaction
+    assert StoredMessage.objects.get(message_id="b5@example.org").automatic_reason == "precedence:bulk"
