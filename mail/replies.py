@@ -125,8 +125,31 @@ def acknowledgement_for(
     context = _base_context(mailbox, interaction, None)
     context["reply_due_on"] = date_lv(timezone.localdate(reply_due_at))
     subject, body = template_render(terms.template, context)
+    return _automatic_answer(
+        OutboundKind.ACKNOWLEDGEMENT,
+        parsed,
+        interaction,
+        subject,
+        body,
+        dedupe_key=f"ack:{interaction.pk}",
+        sender_day_key=sender_day_key(parsed, received_at),
+    )
+
+
+def _automatic_answer(
+    kind: str,
+    parsed: ParsedMail,
+    interaction: Interaction,
+    subject: str,
+    body: str,
+    *,
+    dedupe_key: str,
+    sender_day_key: str | None = None,
+    absence: Absence | None = None,
+) -> Outgoing:
+    """An automatic answer (RFC 3834: Auto-Submitted) to the sender of `parsed`, in its thread."""
     return Outgoing(
-        kind=OutboundKind.ACKNOWLEDGEMENT,
+        kind=kind,
         to=parsed.from_address,
         subject=subject,
         body=body,
@@ -134,8 +157,9 @@ def acknowledgement_for(
         in_reply_to=parsed.message_id,
         references=parsed.references,
         automatic=True,
-        dedupe_key=f"ack:{interaction.pk}",
-        sender_day_key=sender_day_key(parsed, received_at),
+        dedupe_key=dedupe_key,
+        sender_day_key=sender_day_key,
+        absence=absence,
     )
 
 
@@ -224,19 +248,10 @@ def _out_of_office_queue(
         "substitute_phone": (substitute.mobile_number if substitute else "") or coverage.forward_number,
     }
     subject, body = template_render(template, context)
+    dedupe_key = f"ooo:{absence.pk}:{parsed.from_address}"
+    kind = OutboundKind.OUT_OF_OFFICE
     outbound_queue(
-        Outgoing(
-            kind=OutboundKind.OUT_OF_OFFICE,
-            to=parsed.from_address,
-            subject=subject,
-            body=body,
-            interaction=interaction,
-            in_reply_to=parsed.message_id,
-            references=parsed.references,
-            automatic=True,
-            absence=absence,
-            dedupe_key=f"ooo:{absence.pk}:{parsed.from_address}",
-        )
+        _automatic_answer(kind, parsed, interaction, subject, body, dedupe_key=dedupe_key, absence=absence)
     )
 
 
