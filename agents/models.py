@@ -96,3 +96,45 @@ class Absence(models.Model):
 
     def covers(self, at: datetime) -> bool:
         return self.starts_at <= at < self.ends_at
+
+
+class AgentState(models.TextChoices):
+    AVAILABLE = "available", _("Pieejams / Available")
+    BREAK = "break", _("Pārtraukums / Break")
+    WRAP_UP = "wrap_up", _("Pēcapstrāde / Wrap-up")
+    OFFLINE = "offline", _("Nav tiešsaistē / Offline")
+
+
+class AgentStatus(models.Model):
+    """A phone agent's availability on the line, and the call they are in (PH-FOCUS).
+
+    `in_call` holds the SIP Call-ID of the caller the agent is being rung for or is talking to; the line
+    claims an agent by setting it with a conditional UPDATE, so two call handlers never ring one agent.
+    """
+
+    person = models.OneToOneField(Person, on_delete=models.CASCADE, related_name="status")
+    state = models.CharField(max_length=10, choices=AgentState.choices, default=AgentState.OFFLINE)
+    state_since = models.DateTimeField()
+    in_call = models.CharField(max_length=300, blank=True)
+    in_call_since = models.DateTimeField(null=True, blank=True)
+    # Wrap-up after a call: the agent is not offered a call before this instant.
+    wrap_up_until = models.DateTimeField(null=True, blank=True)
+    last_offered_at = models.DateTimeField(null=True, blank=True)
+    # From the front door's registrar (Kamailio usrloc): where the agent's phone is, and until when.
+    registered_contact = models.CharField(max_length=500, blank=True)
+    registered_until = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name_plural = "agent statuses"
+        # The hunt asks "who is available and free, least recently offered first".
+        indexes = [models.Index(fields=["state", "in_call", "last_offered_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.person}: {self.state}"
+
+    def is_free(self, at: datetime) -> bool:
+        return (
+            self.state == AgentState.AVAILABLE
+            and not self.in_call
+            and (self.wrap_up_until is None or self.wrap_up_until <= at)
+        )

@@ -201,6 +201,23 @@ CC_MAIL_MESSAGE_ID_DOMAIN = env.str(
     "CC_MAIL_MESSAGE_ID_DOMAIN", default="sla." + CC_MAIL_FROM.rpartition("@")[2].lower()
 )
 CC_SIP_BIND = env.str("CC_SIP_BIND", default="127.0.0.1:5070")
+# The line (issue 4): Kamailio is the front door on CC_SIP_BIND (registrar for agents' phones, dispatcher
+# over the call handlers); each call handler is a pjsua2 process serving CC_SIP_CALLS_PER_WORKER callers.
+CC_SIP_DOMAIN = env.str("CC_SIP_DOMAIN", default="kase.gov.lv")
+CC_SIP_LINE_NUMBER = env.str("CC_SIP_LINE_NUMBER", default="67094368")
+CC_SIP_KAMAILIO = _env_choice("CC_SIP_KAMAILIO", "managed", ("managed", "external"))
+CC_SIP_WORKERS = _env_int("CC_SIP_WORKERS", default=2)
+CC_SIP_WORKER_HOST = env.str("CC_SIP_WORKER_HOST", default="127.0.0.1")
+CC_SIP_WORKER_PORT = _env_int("CC_SIP_WORKER_PORT", default=5080)
+CC_SIP_RTP_PORT = _env_int("CC_SIP_RTP_PORT", default=40000)
+CC_SIP_UNIT = env.str("CC_SIP_UNIT", default="")
+CC_SIP_RING_SECONDS = _env_int("CC_SIP_RING_SECONDS", default=15)
+CC_SIP_MAX_WAIT_SECONDS = _env_int("CC_SIP_MAX_WAIT_SECONDS", default=120)
+CC_SIP_WRAP_UP_SECONDS = _env_int("CC_SIP_WRAP_UP_SECONDS", default=10)
+CC_SIP_RECORD_SPLIT = _env_bool("CC_SIP_RECORD_SPLIT", default=False)
+for _name in ("CC_SIP_WORKERS", "CC_SIP_RING_SECONDS", "CC_SIP_MAX_WAIT_SECONDS"):
+    if globals()[_name] < 1:
+        raise ImproperlyConfigured(f"{_name} must be at least 1, got {globals()[_name]}")
 CC_RECORDINGS_DIR = Path(env.str("CC_RECORDINGS_DIR", default=str(VAR_DIR / "recordings")))
 DEFAULT_FROM_EMAIL = CC_MAIL_FROM
 # All outbound mail, the product's alerts included, goes through the one aiosmtplib sender.
