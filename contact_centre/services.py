@@ -553,7 +553,7 @@ def interaction_record_call(
     )
 
 
-def _call_interaction(sip_call_id: str) -> Interaction:
+def call_interaction(sip_call_id: str) -> Interaction:
     event = _existing(call_source_key(sip_call_id, "arrived"))
     if event is None:
         raise DomainError("call_unknown", f"No call with SIP Call-ID {sip_call_id!r} reached the line")
@@ -576,7 +576,7 @@ def call_record_outcome(
         raise DomainError("event_kind_unknown", f"{kind!r} is not a call outcome")
     if wait_ms < 0:
         raise DomainError("negative_wait", "wait_ms cannot be negative", field="wait_ms")
-    interaction = _call_interaction(sip_call_id)
+    interaction = call_interaction(sip_call_id)
     payload: dict[str, Any] = {"sip_call_id": sip_call_id, "wait_ms": wait_ms}
     if agent is not None:
         payload["agent_id"] = agent.pk
