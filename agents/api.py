@@ -1,10 +1,12 @@
-"""API for people and their absences: `/api/agents/`, `/api/agents/{id}/absences/`."""
+"""API for people, their absences and their availability on the line:
+`/api/agents/`, `/api/agents/{id}/absences/`, `/api/agents/{id}/status/`."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
@@ -12,10 +14,10 @@ from rest_framework.exceptions import PermissionDenied
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from agents.models import Absence, AbsenceKind, Person, Role
+from agents.models import Absence, AbsenceKind, AgentState, AgentStatus, Person, Role
 from agents.permissions import acting_user, roles_allowed
 from agents.selectors import user_roles
-from agents.services import absence_create
+from agents.services import absence_create, agent_state_set, agent_status_get
 
 ALL_ROLES = tuple(Role.values)
 
@@ -49,6 +51,35 @@ class AbsenceSerializer(serializers.ModelSerializer):
             "created_at",
         ]
         read_only_fields = ["id", "person", "created_at"]
+
+
+class AgentStatusSerializer(serializers.ModelSerializer):
+    state = serializers.ChoiceField(choices=AgentState.choices)
+    in_call = serializers.SerializerMethodField()
+    registered = serializers.SerializerMethodField()
+
+    class Meta:
+        model = AgentStatus
+        fields = [
+            "state",
+            "state_since",
+            "in_call",
+            "in_call_since",
+            "wrap_up_until",
+            "last_offered_at",
+            "registered",
+            "registered_contact",
+            "registered_until",
+        ]
+        read_only_fields = [name for name in fields if name != "state"]
+
+    def get_in_call(self, status: AgentStatus) -> bool:
+        return bool(status.in_call)
+
+    def get_registered(self, status: AgentStatus) -> bool:
+        """Whether the agent's phone is registered with the line's registrar right now."""
+        until = status.registered_until
+        return bool(status.registered_contact) and until is not None and until > timezone.now()
 
 
 def _may_manage_absences(request: Request, person: Person) -> bool:
@@ -85,3 +116,20 @@ class PersonViewSet(viewsets.ReadOnlyModelViewSet):
             person=person, created_by=acting_user(request.user), **serializer.validated_data
         )
         return Response(AbsenceSerializer(absence).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=AgentStatusSerializer, responses=AgentStatusSerializer)
+    @action(detail=True, methods=["get", "put", "patch"], url_path="status")
+    def availability(self, request: Request, pk: Any = None) -> Response:
+        """An agent's availability (available, break, wrap-up, offline); set by the agent or their lead."""
+        person = get_object_or_404(Person.objects.select_related("unit"), pk=pk)
+        if not _may_manage_absences(request, person):
+            raise PermissionDenied(
+                "Tikai pats darbinieks vai viņa vadītājs / Only the person or their team lead"
+            )
+        now = timezone.now()
+        if request.method == "GET":
+            return Response(AgentStatusSerializer(agent_status_get(person, now)).data)
+        serializer = AgentStatusSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        updated = agent_state_set(person=person, state=serializer.validated_data["state"], at=now)
+        return Response(AgentStatusSerializer(updated).data)

@@ -89,3 +89,16 @@ def coverage_resolve(person: Person, active: dict[int, Absence], *, for_mail: bo
 def person_covered_by(person: Person, at: datetime) -> Coverage:
     """Who answers for `person` at `at` (routing for phone, reassignment for mail)."""
     return coverage_resolve(person, absences_active_at(at))
+
+
+def line_candidates(*, unit_code: str, at: datetime) -> list[int]:
+    """Person ids the line may ring at `at`: phone agents (of the unit, when one is named), not absent."""
+    people = Person.objects.filter(user__groups__name=Role.PHONE_AGENT, user__is_active=True)
+    if unit_code:
+        people = people.filter(unit__code=unit_code)
+    absent = Absence.objects.filter(starts_at__lte=at, ends_at__gt=at).values("person_id")
+    return list(people.exclude(pk__in=absent).values_list("pk", flat=True))
+
+
+def person_by_extension(extension: str) -> Person | None:
+    return Person.objects.select_related("user").filter(extension=extension).exclude(extension="").first()

@@ -1,15 +1,17 @@
-"""Writes about people: absences with their substitutes."""
+"""Writes about people: absences with their substitutes, and availability on the line."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from collections.abc import Sequence
+from datetime import datetime, timedelta
 
 from django.contrib.auth.models import User
 from django.db import connection, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from agents.errors import DomainError
-from agents.models import Absence, AbsenceKind, Person
+from agents.models import Absence, AbsenceKind, AgentState, AgentStatus, Person
 from agents.selectors import coverage_resolve
 
 
@@ -126,3 +128,76 @@ def _absence_check_chains(absence: Absence) -> None:
             except DomainError as error:
                 local = timezone.localtime(moment).strftime("%Y-%m-%d %H:%M")
                 raise DomainError(error.code, f"{error.message} ({local})", field=error.field) from error
+
+
+# --- Availability on the line (PH-FOCUS) ------------------------------------------------------------
+
+
+def agent_status_get(person: Person, at: datetime) -> AgentStatus:
+    """The person's status row, created offline on first use."""
+    status, _ = AgentStatus.objects.get_or_create(
+        person=person, defaults={"state": AgentState.OFFLINE, "state_since": at}
+    )
+    return status
+
+
+def agent_state_set(*, person: Person, state: str, at: datetime) -> AgentStatus:
+    """Set an agent's availability (available, break, wrap-up, offline). Idempotent: the same state again
+    keeps `state_since`. A call in progress is not a state: it stays in `in_call` whatever is chosen."""
+    if state not in AgentState.values:
+        raise DomainError(
+            "agent_state_unknown", f"Nezināms statuss / Unknown state: {state!r}", field="state"
+        )
+    status = agent_status_get(person, at)
+    if status.state != state:
+        AgentStatus.objects.filter(pk=status.pk).update(state=state, state_since=at, wrap_up_until=None)
+        status.refresh_from_db()
+    return status
+
+
+def agent_claim_for_call(*, candidates: Sequence[int], sip_call_id: str, at: datetime) -> Person | None:
+    """Claim the free agent among `candidates` (person ids) who was offered a call least recently.
+
+    Side effects: sets the agent's `in_call` to `sip_call_id` and `last_offered_at` to `at`. The claim is a
+    conditional UPDATE, so two call handlers racing for one agent get them once (PH-FOCUS).
+    Idempotent per call: an agent already claimed by this call is not claimed again.
+    """
+    free = (
+        AgentStatus.objects.filter(person_id__in=candidates, state=AgentState.AVAILABLE, in_call="")
+        .exclude(wrap_up_until__gt=at)
+        .order_by(F("last_offered_at").asc(nulls_first=True), "person_id")
+        .values_list("pk", "person_id")
+    )
+    for status_id, person_id in free:
+        claimed = AgentStatus.objects.filter(pk=status_id, state=AgentState.AVAILABLE, in_call="").update(
+            in_call=sip_call_id, in_call_since=at, last_offered_at=at
+        )
+        if claimed:
+            return Person.objects.select_related("user").get(pk=person_id)
+    return None
+
+
+def agent_release(
+    *, sip_call_id: str, at: datetime, person_id: int | None = None, wrap_up: timedelta = timedelta(0)
+) -> int:
+    """Free the agents held by the call (only `person_id`, when given); after a conversation they wrap up
+    for `wrap_up` first. Idempotent: an agent no longer held by this call is left alone.
+    Returns how many were freed.
+    """
+    wrap_up_until = at + wrap_up if wrap_up > timedelta(0) else None
+    held = AgentStatus.objects.filter(in_call=sip_call_id)
+    if person_id is not None:
+        held = held.filter(person_id=person_id)
+    return held.update(
+        in_call="", in_call_since=None, wrap_up_until=wrap_up_until
+    )
+
+
+def agent_registration_set(*, extension_contacts: dict[str, tuple[str, datetime]], at: datetime) -> None:
+    """Mirror the registrar: extension → (contact, expires_at); agents missing from it are unregistered."""
+    for status in AgentStatus.objects.select_related("person"):
+        contact, until = extension_contacts.get(status.person.extension, ("", None))
+        if status.registered_contact != contact or status.registered_until != until:
+            AgentStatus.objects.filter(pk=status.pk).update(
+                registered_contact=contact, registered_until=until
+            )

@@ -215,6 +215,11 @@ CC_SIP_RING_SECONDS = _env_int("CC_SIP_RING_SECONDS", default=15)
 CC_SIP_MAX_WAIT_SECONDS = _env_int("CC_SIP_MAX_WAIT_SECONDS", default=120)
 CC_SIP_WRAP_UP_SECONDS = _env_int("CC_SIP_WRAP_UP_SECONDS", default=10)
 CC_SIP_RECORD_SPLIT = _env_bool("CC_SIP_RECORD_SPLIT", default=False)
+CC_SIP_DRAIN_SECONDS = _env_int("CC_SIP_DRAIN_SECONDS", default=60)
+CC_SIP_GATEWAY = env.str("CC_SIP_GATEWAY", default="")
+CC_SIP_AGENT_NETWORKS = tuple(env.list("CC_SIP_AGENT_NETWORKS", default=["127.0.0.0/8"]))
+# Journals of the call handlers (facts not yet in the ledger survive a crash here) and Kamailio's files.
+CC_SIP_STATE_DIR = Path(env.str("CC_SIP_STATE_DIR", default=str(VAR_DIR / "telephony")))
 for _name in ("CC_SIP_WORKERS", "CC_SIP_RING_SECONDS", "CC_SIP_MAX_WAIT_SECONDS"):
     if globals()[_name] < 1:
         raise ImproperlyConfigured(f"{_name} must be at least 1, got {globals()[_name]}")

@@ -17,6 +17,7 @@ from mail.api import (
     QuarantineViewSet,
 )
 from sla.api import BreachViewSet, InteractionViewSet
+from telephony.api import CallbackView, InteractionMessagesView, MessageViewSet
 
 router = DefaultRouter()
 router.register("interactions", InteractionViewSet, basename="interaction")
@@ -26,6 +27,7 @@ router.register("mail/mailboxes", MailboxViewSet, basename="mailbox")
 router.register("mail/quarantine", QuarantineViewSet, basename="quarantine")
 router.register("mail/outbound", OutboundViewSet, basename="outbound")
 router.register("mail/delivery-failures", DeliveryFailureViewSet, basename="delivery-failure")
+router.register("messages", MessageViewSet, basename="message")
 
 urlpatterns = [
     # The workplace UI comes with issue 6; until then the front page is the browsable API.
@@ -35,6 +37,10 @@ urlpatterns = [
     re_path(
         r"^api/interactions/(?P<pk>\d+)/reply/?$", InteractionReplyView.as_view(), name="interaction-reply"
     ),
+    path(
+        "api/interactions/<int:pk>/messages/", InteractionMessagesView.as_view(), name="interaction-messages"
+    ),
+    path("api/interactions/<int:pk>/callback/", CallbackView.as_view(), name="interaction-callback"),
     path("api/", include(router.urls)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),

@@ -525,6 +525,19 @@ def email_promise_check(promised_on: date | None, sent_at: datetime) -> None:
         )
 
 
+# How a call that reached the line in office hours ended its wait: an agent answered, the caller hung
+# up, or nobody answered within the line's maximum wait.
+CALL_OUTCOMES = (EventKind.CALL_ANSWERED, EventKind.CALL_ABANDONED, EventKind.CALL_UNANSWERED)
+# Further facts about a call, each recorded once per step (a ring attempt's step is its number).
+CALL_FACTS = (
+    EventKind.CALL_AGENT_RUNG,
+    EventKind.CALL_FORWARDED,
+    EventKind.CALL_ENDED,
+    EventKind.CALL_DROPPED,
+    EventKind.CALLBACK_REQUESTED,
+)
+
+
 def call_source_key(sip_call_id: str, step: str) -> str:
     return f"call:{sip_call_id}:{step}"
 
@@ -572,7 +585,7 @@ def call_record_outcome(
 
     Idempotency key: Call-ID + outcome; a call has one outcome, so a second differing one is refused.
     """
-    if kind not in (EventKind.CALL_ANSWERED, EventKind.CALL_ABANDONED):
+    if kind not in CALL_OUTCOMES:
         raise DomainError("event_kind_unknown", f"{kind!r} is not a call outcome")
     if wait_ms < 0:
         raise DomainError("negative_wait", "wait_ms cannot be negative", field="wait_ms")
@@ -595,6 +608,23 @@ def call_record_outcome(
     return event
 
 
+def call_fact_record(
+    *, sip_call_id: str, kind: str, step: str, occurred_at: datetime, payload: dict[str, Any]
+) -> Event:
+    """Record a fact about a call that reached the line: an agent rung, a forwarding, the end, a drop,
+    a callback request. Idempotency key: Call-ID + `step`."""
+    if kind not in CALL_FACTS:
+        raise DomainError("event_kind_unknown", f"{kind!r} is not a fact about a call")
+    interaction = call_interaction(sip_call_id)
+    return event_append(
+        interaction=interaction,
+        kind=kind,
+        occurred_at=occurred_at,
+        payload={"sip_call_id": sip_call_id, **payload},
+        source_key=call_source_key(sip_call_id, step),
+    )
+
+
 def interaction_close(
     *, interaction: Interaction, closed_at: datetime, reason: str = "", actor: User | None = None
 ) -> Interaction:
@@ -615,3 +645,71 @@ def interaction_close(
             actor=actor,
         )
     return locked
+
+
+# --- Messages for absent colleagues (PH-ABSENT) and callbacks ---------------------------------------
+
+
+def message_take(
+    *,
+    interaction: Interaction,
+    for_person: Person,
+    text: str,
+    callback_number: str,
+    taken_by: User,
+    at: datetime,
+    substitute: Person | None = None,
+    request_key: str = "",
+) -> Event:
+    """A colleague took a message on a call for an absent agent; the agent and `substitute` see it.
+
+    Side effects: a MESSAGE_TAKEN event (which opens the PH-ABSENT clock). Idempotency key: the client's
+    `request_key` (the Idempotency-Key header) when given; without one each call records a message.
+    """
+    if not text.strip():
+        raise DomainError("message_empty", "Ziņa ir tukša / The message is empty", field="text")
+    return event_append(
+        interaction=interaction,
+        kind=EventKind.MESSAGE_TAKEN,
+        occurred_at=at,
+        payload={
+            "for_person_id": for_person.pk,
+            "substitute_id": substitute.pk if substitute else None,
+            "text": text.strip()[:4000],
+            "callback_number": callback_number.strip()[:64],
+        },
+        source_key=f"message:{interaction.pk}:{request_key}" if request_key else None,
+        actor=taken_by,
+    )
+
+
+def message_handle(*, message: Event, by: User, at: datetime, note: str = "") -> Event:
+    """The message was dealt with (meets PH-ABSENT). Idempotency key: the message; once is enough."""
+    if message.kind != EventKind.MESSAGE_TAKEN:
+        raise DomainError("message_unknown", f"Event {message.seq} is not a message")
+    return event_append(
+        interaction=message.interaction,
+        kind=EventKind.MESSAGE_HANDLED,
+        occurred_at=at,
+        payload={"message_seq": message.seq, "note": note[:2000]},
+        source_key=f"message-handled:{message.seq}",
+        actor=by,
+    )
+
+
+def callback_made(*, interaction: Interaction, by: User, at: datetime, note: str = "") -> Event:
+    """The caller who asked for a callback was called back (meets PH-CALLBACK). Idempotency key: the
+    interaction (one request, one callback)."""
+    if not interaction.events.filter(kind=EventKind.CALLBACK_REQUESTED).exists():
+        raise DomainError(
+            "callback_not_requested",
+            "Šajā zvanā atzvanīšana netika lūgta / No callback was asked for on this call",
+        )
+    return event_append(
+        interaction=interaction,
+        kind=EventKind.CALLBACK_MADE,
+        occurred_at=at,
+        payload={"note": note[:2000]},
+        source_key=f"callback-made:{interaction.pk}",
+        actor=by,
+    )

@@ -18,6 +18,7 @@ class PolicyKind(models.TextChoices):
     WORKING_DAYS = "working_days", _("Darbdienas / Working days")
     RINGS = "rings", _("Zvana signāli / Rings")
     DAYS_AHEAD = "days_ahead", _("Darbdienas iepriekš / Working days ahead")
+    MINUTES = "minutes", _("Minūtes / Minutes")
 
 
 class Policy(models.Model):
@@ -26,7 +27,7 @@ class Policy(models.Model):
     rule_id = models.CharField(max_length=32, unique=True)
     kind = models.CharField(max_length=20, choices=PolicyKind.choices)
     amount = models.PositiveIntegerField(
-        validators=[MinValueValidator(1)], help_text="Working days, rings, or working days ahead"
+        validators=[MinValueValidator(1)], help_text="Working days, rings, working days ahead, or minutes"
     )
     ring_on_ms = models.PositiveIntegerField(default=1000, help_text="PH-RING only: ring length")
     ring_off_ms = models.PositiveIntegerField(default=4000, help_text="PH-RING only: pause between rings")

@@ -20,6 +20,7 @@ from sla.services import (
 
 EM_ACK, EM_REPLY = "EM-ACK", "EM-REPLY"
 PH_RING = "PH-RING"
+PH_REC, PH_ABSENT, PH_CALLBACK = "PH-REC", "PH-ABSENT", "PH-CALLBACK"
 PORTAL_ANS = "PORTAL-ANS"
 
 
@@ -76,12 +77,43 @@ def _call_outcome(ctx: SyncContext, event: Event) -> None:
             clock_settle(clock, at=event.occurred_at, on_time=on_time, fulfilled=answered, detail=detail)
 
 
+def _call_finished(ctx: SyncContext, event: Event) -> None:
+    """PH-REC: an answered call, ended or dropped, must have its recording within the policy's minutes."""
+    if not event.payload.get("answered"):
+        return
+    clock = clock_open(ctx, event=event, rule_id=PH_REC)
+    # The recording may be in the ledger already (a line recovering after a crash stores it first).
+    recorded = event.interaction.events.filter(kind=EventKind.CALL_RECORDED).order_by("seq").first()
+    if recorded is not None:
+        clock_settle(clock, at=recorded.occurred_at)
+
+
+def _call_recorded(ctx: SyncContext, event: Event) -> None:
+    for clock in unsettled_clocks(event.interaction_id, PH_REC):
+        clock_settle(clock, at=event.occurred_at)
+
+
+def _opens(rule_id: str) -> Callable[[SyncContext, Event], None]:
+    def open_clock(ctx: SyncContext, event: Event) -> None:
+        clock_open(ctx, event=event, rule_id=rule_id)
+
+    return open_clock
+
+
+def _settles(rule_id: str) -> Callable[[SyncContext, Event], None]:
+    def settle(ctx: SyncContext, event: Event) -> None:
+        for clock in unsettled_clocks(event.interaction_id, rule_id):
+            clock_settle(clock, at=event.occurred_at)
+
+    return settle
+
+
 def _portal_received(ctx: SyncContext, event: Event) -> None:
     clock_open(ctx, event=event, rule_id=PORTAL_ANS)
 
 
 def _closed(ctx: SyncContext, event: Event) -> None:
-    for clock in unsettled_clocks(event.interaction_id, EM_ACK, EM_REPLY, PORTAL_ANS, PH_RING):
+    for clock in unsettled_clocks(event.interaction_id, EM_ACK, EM_REPLY, PORTAL_ANS, PH_RING, PH_CALLBACK):
         clock_stop(clock, at=event.occurred_at, reason="closed")
 
 
@@ -93,6 +125,14 @@ HANDLERS: dict[str, Callable[[SyncContext, Event], None]] = {
     EventKind.CALL_ARRIVED: _call_arrived,
     EventKind.CALL_ANSWERED: _call_outcome,
     EventKind.CALL_ABANDONED: _call_outcome,
+    EventKind.CALL_UNANSWERED: _call_outcome,
+    EventKind.CALL_ENDED: _call_finished,
+    EventKind.CALL_DROPPED: _call_finished,
+    EventKind.CALL_RECORDED: _call_recorded,
+    EventKind.CALLBACK_REQUESTED: _opens(PH_CALLBACK),
+    EventKind.CALLBACK_MADE: _settles(PH_CALLBACK),
+    EventKind.MESSAGE_TAKEN: _opens(PH_ABSENT),
+    EventKind.MESSAGE_HANDLED: _settles(PH_ABSENT),
     EventKind.PORTAL_RECEIVED: _portal_received,
     EventKind.CLOSED: _closed,
 }

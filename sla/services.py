@@ -67,6 +67,8 @@ def policy_due_at(policy: Policy, started_at: datetime, calendar: WorkingCalenda
         return started_at + timedelta(
             milliseconds=ring_deadline_ms(policy.amount, policy_ring_cadence(policy))
         )
+    if policy.kind == PolicyKind.MINUTES:
+        return started_at + timedelta(minutes=policy.amount)
     if policy.kind == PolicyKind.DAYS_AHEAD:
         # VISIT-BOOK: the earliest bookable moment is the opening of the N-th working day after booking.
         return _opening_of(
@@ -117,6 +119,10 @@ def _deadline_cached(ctx: SyncContext, basis_on: date, working_days: int) -> Dea
     return ctx.deadlines[key]
 
 
+# Counted in wall-clock time from the fact, so no calendar edit moves them.
+FIXED_DEADLINE_KINDS = (PolicyKind.RINGS, PolicyKind.MINUTES)
+
+
 def clock_open(
     ctx: SyncContext,
     *,
@@ -128,7 +134,7 @@ def clock_open(
 ) -> Clock:
     """Open `rule_id`'s clock from `event`. Unique key: (interaction, rule, opening event)."""
     policy = policy_get(rule_id, ctx.policies)
-    if policy.kind == PolicyKind.RINGS:
+    if policy.kind in FIXED_DEADLINE_KINDS:
         deadline = deadline_fixed(policy_due_at(policy, event.occurred_at, ctx.calendar))
     else:
         basis_on = basis_on or local_date(event.occurred_at, ctx.calendar)
