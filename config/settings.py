@@ -135,6 +135,8 @@ except (ZoneInfoNotFoundError, ValueError) as error:
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
+# Uploads through the admin (real recordings of the line's prompts); never served by the app itself.
+MEDIA_ROOT = VAR_DIR / "media"
 
 # --- REST API -----------------------------------------------------------------------------------
 REST_FRAMEWORK = {

@@ -14,6 +14,10 @@ CC_TEST_PACKAGES=(
   "redis-server redis-server"
   "dovecot-imapd dovecot"
   "dovecot-lmtpd /usr/lib/dovecot/lmtp"
+  "kamailio kamailio"
+  "sip-tester sipp"
+  "sox sox"
+  "espeak-ng espeak-ng"
 )
 
 # Bold and red only on a terminal; CI logs stay plain.
