@@ -387,6 +387,7 @@ class Line:
             self.legs.discard(leg)
             session.agent = None
             self._attempt_ended(session, now, "unreachable", 0)
+            session.hunt_at = now + HUNT_RETRY_S
 
     def _agent_state(self, session: Session, leg: Leg, info: pj.CallInfo, now: float) -> None:
         if info.state == pj.PJSIP_INV_STATE_CONFIRMED and not session.agent_answered:
@@ -404,7 +405,9 @@ class Line:
                 if info.lastStatusCode in (404, 480, 408, 503) and now - session.ring_started_mono < 1.0:
                     outcome = "unreachable"
                 self._attempt_ended(session, now, outcome, info.lastStatusCode)
-                session.hunt_at = now  # the next agent at once
+                # The next agent at once after a ring that timed out; a phone that refused or cannot be
+                # reached is not tried again in a tight loop.
+                session.hunt_at = now if outcome == "no_answer" else now + HUNT_RETRY_S
             else:
                 self._attempt_ended(session, now, "caller_left", info.lastStatusCode)
 
