@@ -102,3 +102,8 @@ def line_candidates(*, unit_code: str, at: datetime) -> list[int]:
 
 def person_by_extension(extension: str) -> Person | None:
     return Person.objects.select_related("user").filter(extension=extension).exclude(extension="").first()
+
+
+def line_extensions() -> list[str]:
+    """Every extension a caller may dial directly on the line."""
+    return list(Person.objects.exclude(extension="").values_list("extension", flat=True))

@@ -58,6 +58,8 @@ class LineSettings:
     proxy_domain: str
     spool_dir: Path
     record_split: bool
+    # The numbers this line answers: its public number and the agents' extensions (direct dial).
+    numbers: frozenset[str] = frozenset()
 
 
 class Phase(StrEnum):
@@ -197,12 +199,17 @@ class Line:
             # At once, so the front door fails over to another handler.
             caller.answer(call_op(503 if not self.accepting else 486))
             return
+        dialled = dialled_user(request)
+        if dialled not in self.settings.numbers:
+            log.warning("INVITE for unknown number %r from %s refused (404)", dialled, info.remoteUri)
+            caller.answer(call_op(404))
+            return
         in_hours = self._in_hours(arrived_at)
         session = Session(
             caller=caller,
             sip_call_id=info.callIdString,
             caller_uri=info.remoteUri,
-            dialled=dialled_user(request),
+            dialled=dialled,
             arrived_mono=now,
             arrived_at=arrived_at,
             phase=Phase.WAITING if in_hours else Phase.CLOSED,

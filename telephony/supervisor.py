@@ -61,6 +61,7 @@ class Restarts:
     backoff_s: float = 0.0
     next_start_at: float = 0.0
     count: int = 0
+    waiting: bool = False  # died, and waiting for its backoff to pass
 
     def died(self, now: float) -> None:
         self.backoff_s = (
@@ -70,6 +71,7 @@ class Restarts:
         )
         self.next_start_at = now + self.backoff_s
         self.count += 1
+        self.waiting = True
 
 
 @dataclass
@@ -122,18 +124,19 @@ class FrontDoor:
         self.restarts = Restarts()
 
     def check(self, now: float) -> None:
-        if self.process.running or now < self.restarts.next_start_at:
+        if self.process.running:
             return
-        if self.restarts.started_at:
+        if self.restarts.started_at and not self.restarts.waiting:
             log.error("Kamailio stopped; starting it again (see %s)", self.config.run_dir / "kamailio.log")
             self.restarts.died(now)
-            if now < self.restarts.next_start_at:
-                return
+        if now < self.restarts.next_start_at:
+            return
+        self.restarts.waiting = False
+        self.restarts.started_at = time.monotonic()
         try:
             self.process.start()
         except KamailioError:
             log.exception("Kamailio did not start")
-        self.restarts.started_at = time.monotonic()
 
     def registrations_mirror(self) -> None:
         """Copy the registrar's view (which agent phone is where) onto the agents' status rows."""

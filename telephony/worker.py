@@ -12,6 +12,7 @@ from pathlib import Path
 from django.conf import settings
 from django.db import close_old_connections
 
+from agents.selectors import line_extensions
 from sla.calendar_source import current_calendar
 from sla.rules import PH_RING
 from sla.services import policy_get, policy_ring_cadence
@@ -55,6 +56,7 @@ def line_settings_load(address: HandlerAddress) -> LineSettings:
         proxy_domain=settings.CC_SIP_DOMAIN,
         spool_dir=Path(settings.CC_RECORDINGS_DIR) / "spool" / f"{address.host}_{address.port}",
         record_split=settings.CC_SIP_RECORD_SPLIT,
+        numbers=frozenset({settings.CC_SIP_LINE_NUMBER, *line_extensions()}),
     )
 
 

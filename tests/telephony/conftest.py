@@ -66,7 +66,7 @@ def front_door(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FrontDoor]:
         kamailio.stop()
 
 
-def _database_url() -> str:
+def database_url() -> str:
     db = settings.DATABASES["default"]
     if not db["ENGINE"].endswith("postgresql"):
         pytest.fail("the line tests need the PostgreSQL test database", pytrace=False)
@@ -89,7 +89,7 @@ class Line:
         env = {
             **os.environ,
             "DJANGO_DEBUG": "true",
-            "DATABASE_URL": _database_url(),
+            "DATABASE_URL": database_url(),
             "CC_SIP_BIND": self.front_door.kamailio.address,
             "CC_SIP_DOMAIN": DOMAIN,
             "CC_SIP_LINE_NUMBER": LINE_NUMBER,

@@ -315,8 +315,10 @@ def test_a_call_on_a_killed_call_handler_is_recorded_as_dropped_with_its_recordi
     assert AgentStatus.objects.get().in_call == ""
 
 
-def _invite_with_codec(kamailio_host: str, kamailio_port: int, payload_type: int, codec: str) -> int:
-    """An INVITE offering only `codec`; the final status the line answers with (then ACKed)."""
+def _invite_with_codec(
+    kamailio_host: str, kamailio_port: int, payload_type: int, codec: str, number: str = LINE_NUMBER
+) -> int:
+    """An INVITE for `number` offering only `codec`; the final status the line answers with."""
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
         sock.bind(("127.0.0.1", 0))
         sock.settimeout(10)
@@ -326,10 +328,10 @@ def _invite_with_codec(kamailio_host: str, kamailio_port: int, payload_type: int
             f"m=audio 9 RTP/AVP {payload_type}\r\na=rtpmap:{payload_type} {codec}/8000\r\n"
         )
         head = (
-            f"INVITE sip:{LINE_NUMBER}@{kamailio_host}:{kamailio_port} SIP/2.0\r\n"
+            f"INVITE sip:{number}@{kamailio_host}:{kamailio_port} SIP/2.0\r\n"
             f"Via: SIP/2.0/UDP 127.0.0.1:{port};branch=z9hG4bK-codec-{port};rport\r\n"
             f"Max-Forwards: 70\r\nFrom: <sip:37120000009@127.0.0.1>;tag=codec\r\n"
-            f"To: <sip:{LINE_NUMBER}@{kamailio_host}>\r\nCall-ID: codec-{port}@test\r\nCSeq: 1 INVITE\r\n"
+            f"To: <sip:{number}@{kamailio_host}>\r\nCall-ID: codec-{port}@test\r\nCSeq: 1 INVITE\r\n"
             f"Contact: <sip:x@127.0.0.1:{port}>\r\nContent-Type: application/sdp\r\n"
             f"Content-Length: {len(sdp)}\r\n\r\n"
         )
@@ -340,7 +342,7 @@ def _invite_with_codec(kamailio_host: str, kamailio_port: int, payload_type: int
                 return status
 
 
-def test_an_invite_with_a_codec_we_cannot_speak_is_refused_and_the_line_goes_on(
+def test_bad_calls_are_refused_and_the_line_goes_on(
     line: Line, front_door: FrontDoor, phones: list[Phone], tmp_path: Path
 ) -> None:
     add_phone(phones, front_door, tmp_path, "211", ring_ms=1000)
@@ -348,12 +350,16 @@ def test_an_invite_with_a_codec_we_cannot_speak_is_refused_and_the_line_goes_on(
     kamailio = front_door.kamailio
 
     assert _invite_with_codec(kamailio.host, kamailio.port, 18, "G729") == 488
+    assert _invite_with_codec(kamailio.host, kamailio.port, 0, "PCMU", number="99999999") == 404
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:  # garbage straight at the handler
         sock.sendto(b"INVITE nonsense\r\n\r\n\x00\xff", ("127.0.0.1", front_door.handler_port))
     result = _call(front_door, tmp_path).run()
 
     assert result.rc == 0, result.explain()
     wait_for(lambda: Event.objects.filter(kind=EventKind.CALL_ANSWERED).count() == 1, what="the good call")
+    # pjsua2 refuses an offer without a common codec before the call reaches our code, and an unknown
+    # number is not a client's call: only the good call is on the ledger.
+    assert list(Interaction.objects.values_list("client_contact", flat=True)) == [CALLER_NUMBER]
 
 
 def test_nobody_answering_within_the_maximum_wait_offers_a_callback_on_1(
