@@ -188,9 +188,7 @@ def agent_release(
     held = AgentStatus.objects.filter(in_call=sip_call_id)
     if person_id is not None:
         held = held.filter(person_id=person_id)
-    return held.update(
-        in_call="", in_call_since=None, wrap_up_until=wrap_up_until
-    )
+    return held.update(in_call="", in_call_since=None, wrap_up_until=wrap_up_until)
 
 
 def agent_registration_set(*, extension_contacts: dict[str, tuple[str, datetime]], at: datetime) -> None:

@@ -17,10 +17,10 @@ import time_machine
 def main() -> None:
     at, _, args = sys.argv[1], sys.argv[2], sys.argv[3:]
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-    import django  # noqa: PLC0415 -- after the settings module is chosen
+    import django  # only now: the settings module is chosen above
 
     django.setup()
-    from django.core.management import call_command  # noqa: PLC0415
+    from django.core.management import call_command
 
     with time_machine.travel(datetime.fromisoformat(at), tick=True):
         call_command("telephony_worker", *args)
