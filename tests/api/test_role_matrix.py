@@ -63,6 +63,8 @@ ABSENCE = {"kind": "leave", "starts_at": "2026-05-04T00:00:00+03:00", "ends_at":
 
 REPLY = {"body": "Labdien! Konta izraksts ir pievienots."}
 
+MESSAGE = {"for_person": 0, "text": "Lūdzu atzvanīt par konta slēgšanu", "callback_number": "+37120000000"}
+
 # persona order: anonymous, no_role, phone_agent, email_handler, team_lead, quality_officer, staff
 MATRIX = [
     ("GET", "/api/interactions/", None, (401, 403, 200, 200, 200, 200, 200)),
@@ -88,6 +90,12 @@ MATRIX = [
     ("GET", "/api/mail/quarantine/", None, (401, 403, 403, 403, 200, 403, 200)),
     ("GET", "/api/mail/outbound/", None, (401, 403, 403, 403, 200, 403, 200)),
     ("GET", "/api/mail/delivery-failures/", None, (401, 403, 403, 403, 200, 403, 200)),
+    ("GET", "/api/agents/{agent_id}/status/", None, (401, 403, 200, 403, 200, 403, 200)),
+    ("PUT", "/api/agents/{agent_id}/status/", {"state": "break"}, (401, 403, 200, 403, 200, 403, 200)),
+    ("POST", "/api/interactions/{phone_id}/messages/", MESSAGE, (401, 403, 201, 403, 201, 403, 201)),
+    ("POST", "/api/interactions/{email_id}/messages/", MESSAGE, (401, 403, 404, 403, 404, 403, 404)),
+    ("GET", "/api/messages/", None, (401, 403, 200, 403, 200, 403, 200)),
+    ("POST", "/api/interactions/{phone_id}/callback/", None, (401, 403, 400, 403, 400, 403, 400)),
 ]
 
 
@@ -99,6 +107,8 @@ def test_every_endpoint_admits_exactly_its_roles(
     url = path.format(
         email_id=world.email_id, phone_id=world.phone_id, breach_id=world.breach_id, agent_id=world.agent.pk
     )
+    if data is MESSAGE:
+        data = {**MESSAGE, "for_person": world.agent.pk}
     assert request_as(world, PERSONAS[persona_index], method, url, data) == expected[persona_index]
 
 
