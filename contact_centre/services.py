@@ -580,8 +580,10 @@ def call_record_outcome(
     occurred_at: datetime,
     wait_ms: int,
     agent: Person | None = None,
+    details: dict[str, Any] | None = None,
 ) -> Event:
-    """Record that a call was answered (by `agent`) or abandoned, with the wait in milliseconds.
+    """Record that a call was answered (by `agent`) or abandoned, with the wait in milliseconds
+    (and `details` the line adds, such as the rings counted from it).
 
     Idempotency key: Call-ID + outcome; a call has one outcome, so a second differing one is refused.
     """
@@ -590,7 +592,7 @@ def call_record_outcome(
     if wait_ms < 0:
         raise DomainError("negative_wait", "wait_ms cannot be negative", field="wait_ms")
     interaction = call_interaction(sip_call_id)
-    payload: dict[str, Any] = {"sip_call_id": sip_call_id, "wait_ms": wait_ms}
+    payload: dict[str, Any] = {**(details or {}), "sip_call_id": sip_call_id, "wait_ms": wait_ms}
     if agent is not None:
         payload["agent_id"] = agent.pk
     with transaction.atomic(savepoint=False):

@@ -51,6 +51,7 @@ class FactKind:
 
 
 TERMINAL = frozenset({FactKind.ENDED})
+OUTCOME_DETAILS = frozenset({"rings", "attempts", "ended_by"})
 
 
 @dataclass(frozen=True)
@@ -106,6 +107,7 @@ def _apply_outcome(kind: str) -> Callable[[Fact], None]:
             occurred_at=fact.at,
             wait_ms=_wait_ms(fact),
             agent=_person(fact.data.get("agent_id")),
+            details={key: value for key, value in fact.data.items() if key in OUTCOME_DETAILS},
         )
         if kind != EventKind.CALL_ANSWERED:
             agent_release(sip_call_id=fact.sip_call_id, at=fact.at)

@@ -24,6 +24,7 @@ from pathlib import Path
 import pjsua2 as pj
 
 from sla.calendar import WorkingCalendar, is_office_open
+from sla.rings import RingCadence, ring_count
 from telephony.journal import Fact
 from telephony.ledger import FactKind, HuntStep, LedgerThread, hunt_next
 from telephony.sip import (
@@ -556,6 +557,10 @@ class Line:
             log.debug("hangup: %s", error.info())
 
     def _record(self, session: Session, kind: str, now: float, **data: object) -> None:
+        wait_ms = data.get("wait_ms")
+        if isinstance(wait_ms, int):  # the ledger keeps the rings with the raw milliseconds
+            cadence = RingCadence(on_ms=self.settings.ring_on_ms, off_ms=self.settings.ring_off_ms)
+            data["rings"] = ring_count(wait_ms, cadence)
         self.ledger.record(Fact(kind, session.sip_call_id, session.at(now), data))
 
 

@@ -75,6 +75,7 @@ def test_a_call_answered_on_the_second_ring_meets_ph_ring_and_is_recorded_with_b
     answered = interaction.events.get(kind=EventKind.CALL_ANSWERED)
     # The caller heard the recording notice (6.8 s) first: the answer comes on ring 2 (5-10 s).
     assert 5000 <= answered.payload["wait_ms"] < 10000
+    assert answered.payload["rings"] == 2
     assert answered.payload["agent_id"] == phone.person.pk
     caller_wait = result.records[0].wait_ms
     assert caller_wait is not None
@@ -93,7 +94,7 @@ def test_the_caller_hears_the_agent_and_the_agent_hears_the_caller(
     line: Line, front_door: FrontDoor, phones: list[Phone], tmp_path: Path
 ) -> None:
     phone = add_phone(phones, front_door, tmp_path, "111", ring_ms=1000)
-    line.start(MONDAY_10)
+    line.start(MONDAY_10, CC_SIP_RECORD_SPLIT="true")
     caller = _call(front_door, tmp_path, talk_ms=4000)
     to_caller, to_agent = RtpSniffer(caller.media_port), RtpSniffer(phone.sipp.media_port)
 
@@ -107,6 +108,15 @@ def test_the_caller_hears_the_agent_and_the_agent_hears_the_caller(
     assert tone_power(heard_by_caller[last_2_s], 8000, CALLER_TONE_HZ) < TONE / 10
     assert tone_power(heard_by_agent[last_2_s], 8000, CALLER_TONE_HZ) > TONE
     assert tone_power(heard_by_agent[last_2_s], 8000, AGENT_TONE_HZ) < TONE / 10
+    # Recorded apart as well (CC_SIP_RECORD_SPLIT): each party on their own file.
+    _recorded()
+    recording = Recording.objects.get()
+    caller_only, _ = soundfile.read(line.recordings_dir / recording.caller_path, dtype="int16")
+    agent_only, _ = soundfile.read(line.recordings_dir / recording.agent_path, dtype="int16")
+    assert tone_power(caller_only, 8000, CALLER_TONE_HZ) > TONE
+    assert tone_power(caller_only, 8000, AGENT_TONE_HZ) < TONE / 10
+    assert tone_power(agent_only, 8000, AGENT_TONE_HZ) > TONE
+    assert tone_power(agent_only, 8000, CALLER_TONE_HZ) < TONE / 10
 
 
 def test_a_call_answered_at_16_seconds_breaches_ph_ring_with_four_rings(
@@ -380,3 +390,22 @@ def test_nobody_answering_within_the_maximum_wait_offers_a_callback_on_1(
     callback = interaction.events.get(kind=EventKind.CALLBACK_REQUESTED).payload
     assert callback["number"] == CALLER_NUMBER
     assert interaction.clocks.get(rule_id="PH-CALLBACK").state == "pending"
+
+
+def test_a_kamailio_restart_during_a_call_leaves_the_call_and_its_recording_alone(
+    line: Line, front_door: FrontDoor, phones: list[Phone], tmp_path: Path
+) -> None:
+    add_phone(phones, front_door, tmp_path, "221", ring_ms=1000)
+    line.start(MONDAY_10)
+    caller = _call(front_door, tmp_path, talk_ms=6000).start()
+    wait_for(lambda: Event.objects.filter(kind=EventKind.CALL_ANSWERED).exists(), what="the answer")
+
+    kamailio = front_door.kamailio.process
+    kamailio.stop()
+    kamailio.start()  # no record-route: in-dialog requests (the BYE) never passed through it
+    result = caller.wait()
+
+    assert result.rc == 0, result.explain()
+    _recorded()
+    assert Event.objects.filter(kind=EventKind.CALL_ENDED, payload__ended_by="caller").count() == 1
+    assert Recording.objects.get().duration_ms >= 5000
