@@ -69,25 +69,16 @@ class FrontDoorConfig:
                 raise ValueError(f"{name}: {getattr(self, name)!r} is not a plain host name or number")
         if not 0 < self.listen_port < 65536:  # noqa: PLR2004 -- the UDP port range
             raise ValueError(f"listen_port: {self.listen_port} is not a port")
-        if not self.workers:
-            raise ValueError("workers: the front door needs at least one call handler (host:port)")
-        for worker in self.workers:
-            match = _WORKER.match(worker)
-            if match is None or not 0 < int(match["port"]) < 65536:  # noqa: PLR2004
-                raise ValueError(f"workers: {worker!r} is not host:port")
-        if not self.agent_networks:
-            raise ValueError("agent_networks: empty, so no phone could register")
-        for network in self.agent_networks:
-            try:
-                ipaddress.ip_network(network, strict=False)
-            except ValueError as error:
-                raise ValueError(f"agent_networks: {error}") from error
+        _workers_check(self.workers)
+        _networks_check(self.agent_networks)
         if self.gateway_uri and not _GATEWAY.match(self.gateway_uri):
             raise ValueError(f"gateway_uri: {self.gateway_uri!r} is not a sip: URI")
         if len(str(self.ctl_socket).encode()) > 100:  # noqa: PLR2004 -- sun_path holds 108 bytes
             raise ValueError(f"run_dir: {self.run_dir} is too long for a unix socket path inside it")
         if self.probe_interval_s < 1 or self.worker_timeout_ms < 100 or self.ring_timeout_s < 10:  # noqa: PLR2004
             raise ValueError("timers: probe_interval_s >= 1, worker_timeout_ms >= 100, ring_timeout_s >= 10")
+        if self.children < 1:
+            raise ValueError(f"children: {self.children} UDP receiver processes")
 
     @property
     def config_path(self) -> Path:
@@ -100,6 +91,25 @@ class FrontDoorConfig:
     @property
     def ctl_socket(self) -> Path:
         return self.run_dir / CTL_SOCKET_NAME
+
+
+def _workers_check(workers: tuple[str, ...]) -> None:
+    if not workers:
+        raise ValueError("workers: the front door needs at least one call handler (host:port)")
+    for worker in workers:
+        match = _WORKER.match(worker)
+        if match is None or not 0 < int(match["port"]) < 65536:  # noqa: PLR2004 -- the UDP port range
+            raise ValueError(f"workers: {worker!r} is not host:port")
+
+
+def _networks_check(networks: tuple[str, ...]) -> None:
+    if not networks:
+        raise ValueError("agent_networks: empty, so no phone could register")
+    for network in networks:
+        try:
+            ipaddress.ip_network(network, strict=False)
+        except ValueError as error:
+            raise ValueError(f"agent_networks: {error}") from error
 
 
 @dataclass(frozen=True)

@@ -56,8 +56,6 @@ DOMAIN = "kase.test"
 CALLER_NUMBER = "37120000001"
 MEDIA_PORTS = 4  # SIPp binds -mp and -mp+2; RTCP would take the odd ones
 
-Samples = npt.NDArray[np.float64]
-
 
 # --- ports ----------------------------------------------------------------------------------------
 
