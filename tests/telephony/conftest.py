@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import signal
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -197,6 +197,6 @@ def add_phone(
     return phone
 
 
-def wait_for(condition: object, *, timeout: float = 20.0, what: str) -> None:
-    if not poll_until(condition, timeout, interval=0.1):  # type: ignore[arg-type]
+def wait_for(condition: Callable[[], object], *, timeout: float = 20.0, what: str) -> None:
+    if not poll_until(lambda: bool(condition()), timeout, interval=0.1):
         pytest.fail(f"timed out waiting for {what}")

@@ -55,7 +55,7 @@ def _ring_clock(interaction: Interaction) -> Clock:
 
 
 def _call(front_door: FrontDoor, work_dir: Path, *, talk_ms: int = 2000, **kwargs: object) -> SippCaller:
-    return SippCaller(front_door.kamailio.address, LINE_NUMBER, work_dir, duration_ms=talk_ms, **kwargs)  # type: ignore[arg-type]
+    return SippCaller(front_door.kamailio.address, LINE_NUMBER, work_dir, duration_ms=talk_ms, **kwargs)
 
 
 def test_a_call_answered_on_the_second_ring_meets_ph_ring_and_is_recorded_with_both_voices(
@@ -163,7 +163,7 @@ def test_when_the_first_agent_does_not_answer_the_next_is_rung_under_one_clock(
 def _absence(person: Person, **target: object) -> None:
     absence_create(
         person=person, kind=AbsenceKind.LEAVE, starts_at=riga(2026, 11, 20, 0, 0),
-        ends_at=riga(2026, 11, 30, 0, 0), **target,  # type: ignore[arg-type]
+        ends_at=riga(2026, 11, 30, 0, 0), **target,
     )  # fmt: skip
 
 

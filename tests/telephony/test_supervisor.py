@@ -74,6 +74,7 @@ def test_the_supervisor_keeps_the_line_up_and_mirrors_registrations(tmp_path: Pa
         )
         status = AgentStatus.objects.get(person=person)
         assert "127.0.0.1:5999" in status.registered_contact
+        assert status.registered_until is not None
         assert status.registered_until > timezone.now()
 
         wait_for(LineWorker.objects.exists, what="the handler's heartbeat")
