@@ -46,7 +46,7 @@ from telephony.kamailio import (
 )
 from tests.peers import HOST, SETUP_HINT, ManagedProcess, PeerError
 
-SCENARIO_DIR = Path(__file__).resolve().parent.parent / "telephony" / "sipp"
+SCENARIO_DIR = Path(__file__).resolve().parents[2] / "telephony" / "sipp"
 SAMPLE_RATE = 8000  # G.711
 CALLER_TONE_HZ = 440.0
 AGENT_TONE_HZ = 1000.0
