@@ -6,8 +6,9 @@ append to a file is a write into the page cache, which survives the process bein
 start of the handler replays what the ledger did not confirm. Every fact is applied with an idempotency
 key, so replaying a fact the ledger already has is harmless.
 
-One journal file per process run (`<started>-<pid>.jsonl`); a file is deleted once every fact in it has
-been applied, and files left by earlier runs are replayed at start.
+One journal file at a time (`<started>-<pid>.jsonl`); past a size it is replaced by a new file that
+carries the facts of calls still in progress, once every fact in it has been applied. Files left by an
+earlier run are replayed at start.
 """
 
 from __future__ import annotations
@@ -20,9 +21,11 @@ from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 log = logging.getLogger(__name__)
+
+ROTATE_BYTES = 4 * 1024 * 1024  # a handler's journal is renewed past this size (~2,000 calls)
 
 
 @dataclass(frozen=True)
@@ -51,23 +54,44 @@ class Fact:
 
 
 class Journal:
-    """An append-only file of facts in one directory (one per call handler)."""
+    """An append-only file of facts in one directory (one per call handler).
 
-    def __init__(self, directory: Path) -> None:
+    `lock` is held by whoever appends (the SIP thread, which also queues the fact for the ledger inside
+    it) and by the ledger thread while it rotates, so a rotation never falls between the two.
+    """
+
+    def __init__(self, directory: Path, rotate_bytes: int = ROTATE_BYTES) -> None:
         self.directory = directory
+        self.rotate_bytes = rotate_bytes
         directory.mkdir(parents=True, exist_ok=True)
+        self.lock = threading.Lock()
+        self.path, self._file = self._open()
+
+    def _open(self) -> tuple[Path, TextIO]:
         started = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f")
-        self.path = directory / f"{started}-{os.getpid()}.jsonl"
-        self._lock = threading.Lock()
+        path = self.directory / f"{started}-{os.getpid()}.jsonl"
         # Line buffering: each fact reaches the kernel as soon as it is written.
-        self._file = self.path.open("a", encoding="utf-8", buffering=1)
+        return path, path.open("a", encoding="utf-8", buffering=1)
 
     def append(self, fact: Fact) -> None:
-        with self._lock:
-            self._file.write(fact.to_line())
+        """Write one fact; the caller holds `lock`."""
+        self._file.write(fact.to_line())
+
+    def needs_rotation(self) -> bool:
+        return self._file.tell() >= self.rotate_bytes
+
+    def rotate(self, carried: list[Fact]) -> None:
+        """Start a new file holding `carried` (what a recovery must know about calls still in progress)
+        and delete the old one. The caller holds `lock`, and every fact in the old file is applied."""
+        old_path, old_file = self.path, self._file
+        self.path, self._file = self._open()
+        for fact in carried:
+            self.append(fact)
+        old_file.close()
+        old_path.unlink()
 
     def close(self) -> None:
-        with self._lock:
+        with self.lock:
             self._file.close()
 
     def leftovers(self) -> list[Path]:

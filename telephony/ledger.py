@@ -51,6 +51,8 @@ class FactKind:
 
 
 TERMINAL = frozenset({FactKind.ENDED})
+# What a recovery needs to know about a call still in progress; a rotated journal carries these.
+CARRIED = frozenset({FactKind.ARRIVED, FactKind.ANSWERED, FactKind.RECORDING_STARTED, FactKind.ENDED})
 OUTCOME_DETAILS = frozenset({"rings", "attempts", "ended_by"})
 
 
@@ -276,13 +278,15 @@ class LedgerThread(threading.Thread):
         self.worker_name = worker_name
         self.items: queue.Queue[Fact | Callable[[], None] | None] = queue.Queue()
         self.calls_active = 0
+        self.open_calls: dict[str, dict[str, Fact]] = {}
         self._started_at = timezone.now()
         self._beat_at = 0.0
 
     def record(self, fact: Fact) -> None:
         """Called on the SIP thread: journal first (survives a crash), then queue for the ledger."""
-        self.journal.append(fact)
-        self.items.put(fact)
+        with self.journal.lock:
+            self.journal.append(fact)
+            self.items.put(fact)
 
     def ask(self, question: Callable[[], None]) -> None:
         self.items.put(question)
@@ -301,11 +305,34 @@ class LedgerThread(threading.Thread):
                 break
             if isinstance(item, Fact):
                 _apply_logged(item)
+                self._track(item)
             else:
                 self._answer(item)
+            self._rotate_when_due()
             self._heartbeat()
         self._heartbeat(force=True)
         close_old_connections()
+
+    def _track(self, fact: Fact) -> None:
+        """Keep the facts a recovery would need until the call is over and its recording stored."""
+        facts = self.open_calls.get(fact.sip_call_id)
+        if facts is None:
+            if fact.kind not in CARRIED:  # e.g. an agent given back after the call ended
+                return
+            facts = self.open_calls[fact.sip_call_id] = {}
+        if fact.kind in CARRIED:
+            facts[fact.kind] = fact
+        recorded = FactKind.RECORDING_STARTED not in facts or fact.kind == FactKind.RECORDING
+        if FactKind.ENDED in facts and recorded:
+            del self.open_calls[fact.sip_call_id]
+
+    def _rotate_when_due(self) -> None:
+        if not self.journal.needs_rotation():
+            return
+        with self.journal.lock:
+            if self.items.empty():  # every journaled fact is applied: nothing is in flight here
+                carried = [fact for facts in self.open_calls.values() for fact in facts.values()]
+                self.journal.rotate(sorted(carried, key=lambda fact: fact.at))
 
     def _answer(self, question: Callable[[], None]) -> None:
         delay = 0.5
