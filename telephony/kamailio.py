@@ -6,10 +6,10 @@ each) with the ``dispatcher`` module, and routes the workers' calls to the agent
 It never record-routes: in-dialog requests go end to end, so restarting Kamailio (a new dispatcher
 list, say) does not break the calls in progress.
 
-Pure rendering (``kamailio_config_render``, ``dispatcher_list_render``) plus process control
-(``KamailioProcess``) and reads over Kamailio's control socket with ``kamcmd``
-(``registrations_read``, ``dispatcher_state``). No Django here: the caller passes a
-``FrontDoorConfig``.
+Pure rendering (``kamailio_config_render``, which fills in ``kamailio.cfg.in`` beside this module, and
+``dispatcher_list_render``) plus process control (``KamailioProcess``) and reads over Kamailio's control
+socket with ``kamcmd`` (``registrations_read``, ``dispatcher_state``). No Django here: the caller passes
+a ``FrontDoorConfig``.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ import os
 import re
 import shutil
 import signal
+import string
 import subprocess
 import time
 from collections.abc import Iterator
@@ -34,6 +35,7 @@ DISPATCHER_SET = 1
 _WORKER = re.compile(r"^(?P<host>[A-Za-z0-9.\-]+|\[[0-9A-Fa-f:.]+\]):(?P<port>\d{1,5})$")
 _TOKEN = re.compile(r"^[A-Za-z0-9.\-_]+$")  # domain, host, line number: nothing that could break a quote
 _GATEWAY = re.compile(r"^sip:[A-Za-z0-9.\-_\[\]:;=]+$")  # a host[:port][;params], no user part
+CONFIG_TEMPLATE_PATH = Path(__file__).with_name("kamailio.cfg.in")
 
 
 class KamailioError(RuntimeError):
@@ -136,6 +138,17 @@ def _subnet_test(networks: tuple[str, ...]) -> str:
     return " || ".join(tests)
 
 
+class _ConfigTemplate(string.Template):
+    """``%%name`` placeholders (``%%%%`` for a literal ``%%``). Kamailio's config is full of ``$``
+    pseudo-variables and braces, so neither ``$name`` nor ``{name}`` could mark ours without escaping."""
+
+    delimiter = "%%"
+
+
+# Read once, at import: a missing or broken template fails the process at start, not at the first render.
+_CONFIG_TEMPLATE = _ConfigTemplate(CONFIG_TEMPLATE_PATH.read_text(encoding="utf-8"))
+
+
 def kamailio_config_render(cfg: FrontDoorConfig) -> str:
     """The whole kamailio.cfg for this front door (Kamailio 5.6, modules from the Debian package)."""
     if cfg.gateway_uri:
@@ -148,7 +161,8 @@ def kamailio_config_render(cfg: FrontDoorConfig) -> str:
         )
     else:
         no_phone = 'sl_send_reply("404", "Not Found");\n        exit;'
-    return _CONFIG_TEMPLATE.format(
+    # substitute(), not safe_substitute(): a placeholder left unfilled is a KeyError, not a broken config.
+    return _CONFIG_TEMPLATE.substitute(
         listen_host=cfg.listen_host,
         listen_port=cfg.listen_port,
         domain=cfg.domain,
@@ -165,241 +179,6 @@ def kamailio_config_render(cfg: FrontDoorConfig) -> str:
         no_phone=no_phone,
         dispatcher_set=DISPATCHER_SET,
     )
-
-
-_CONFIG_TEMPLATE = """\
-#!KAMAILIO
-# The contact centre's front door for line {line} ({domain}). Rendered by telephony/kamailio.py:
-# edit the renderer, not this file.
-#
-# No Record-Route anywhere: in-dialog requests (ACK for 200, BYE, re-INVITE) go end to end between the
-# caller, the call handler ("worker") and the agent's phone, so a Kamailio restart does not break the
-# calls in progress. Only CANCEL and the ACK of a negative final reply pass through here (hop by hop).
-
-#!define FLT_WORKER_TOOK_CALL 1
-
-debug=2
-log_stderror=yes
-log_prefix="{{$mt $ci}} "
-fork=yes
-children={children}
-auto_aliases=no
-listen=udp:{listen_host}:{listen_port}
-alias="{domain}"
-disable_tcp=yes
-dns=no
-rev_dns=no
-server_header="Server: cc-sla front door"
-user_agent_header="User-Agent: cc-sla front door"
-
-loadmodule "kex.so"
-loadmodule "corex.so"
-loadmodule "tm.so"
-loadmodule "tmx.so"
-loadmodule "sl.so"
-loadmodule "rr.so"  # for loose_route() only: this proxy never record-routes
-loadmodule "pv.so"
-loadmodule "maxfwd.so"
-loadmodule "usrloc.so"
-loadmodule "registrar.so"
-loadmodule "textops.so"
-loadmodule "siputils.so"
-loadmodule "xlog.so"
-loadmodule "sanity.so"
-loadmodule "ctl.so"
-loadmodule "ipops.so"
-loadmodule "dispatcher.so"
-
-modparam("ctl", "binrpc", "unix:{ctl_socket}")
-# A worker that sends no reply at all (not even 100 Trying) within this is skipped for the next one.
-modparam("tm", "fr_timer", {worker_timeout_ms})
-# A caller may wait this long for an answer: the worker keeps the INVITE ringing (or playing early
-# media) while the caller is queued.
-modparam("tm", "fr_inv_timer", {ring_timeout_ms})
-modparam("tm", "max_inv_lifetime", {max_inv_lifetime_ms})
-modparam("usrloc", "db_mode", 0)
-modparam("usrloc", "timer_interval", 10)
-modparam("registrar", "max_expires", 3600)
-
-modparam("dispatcher", "list_file", "{dispatcher_list}")
-# 2: failover support (ds_select_dst keeps the other workers for ds_next_dst).
-modparam("dispatcher", "flags", 2)
-# OPTIONS to every worker every {probe_interval_s} s; one unanswered ping takes a worker out of rotation,
-# one answered ping brings it back.
-modparam("dispatcher", "ds_ping_interval", {probe_interval_s})
-modparam("dispatcher", "ds_probing_mode", 1)
-modparam("dispatcher", "ds_probing_threshold", 1)
-modparam("dispatcher", "ds_inactive_threshold", 1)
-modparam("dispatcher", "ds_ping_from", "sip:front-door@{domain}")
-
-request_route {{
-    if (!mf_process_maxfwd_header("10")) {{
-        sl_send_reply("483", "Too Many Hops");
-        exit;
-    }}
-    if (!sanity_check("17895", "7")) {{
-        xlog("L_WARN", "malformed $rm from $si:$sp dropped\\n");
-        exit;
-    }}
-    if (is_method("CANCEL")) {{
-        if (t_check_trans()) {{
-            route(RELAY);
-        }}
-        exit;
-    }}
-    if (has_totag()) {{
-        route(IN_DIALOG);
-        exit;
-    }}
-    if (is_method("ACK")) {{
-        exit;
-    }}
-    # A retransmission of an INVITE we are already relaying is absorbed here.
-    if (t_precheck_trans()) {{
-        t_check_trans();
-        exit;
-    }}
-    t_check_trans();
-    # A UA with us as its outbound proxy (a call handler's pjsua account) preloads a Route to us.
-    remove_hf("Route");
-    if (is_method("REGISTER")) {{
-        route(REGISTRAR);
-        exit;
-    }}
-    if (is_method("OPTIONS")) {{
-        sl_send_reply("200", "Keepalive");
-        exit;
-    }}
-    if (!is_method("INVITE")) {{
-        append_to_reply("Allow: INVITE, ACK, CANCEL, BYE, OPTIONS, REGISTER\\r\\n");
-        sl_send_reply("405", "Method Not Allowed");
-        exit;
-    }}
-    if ($rU == $null) {{
-        sl_send_reply("484", "Address Incomplete");
-        exit;
-    }}
-    if (ds_is_from_list("{dispatcher_set}")) {{
-        route(TO_PHONE);
-        exit;
-    }}
-    route(TO_WORKER);
-}}
-
-route[RELAY] {{
-    if (!t_relay()) {{
-        sl_reply_error();
-    }}
-    exit;
-}}
-
-# Without Record-Route these reach us only from a UA that sends everything to its outbound proxy, or
-# as the hop-by-hop ACK of a negative reply we relayed. Relayed by their Request-URI, and only between
-# the workers and the agents' networks: never an open relay.
-route[IN_DIALOG] {{
-    if (is_method("ACK")) {{
-        if (t_check_trans()) {{
-            t_relay();
-            exit;
-        }}
-    }}
-    # Drops the Route to us that an outbound-proxy UA puts on its in-dialog requests too.
-    loose_route();
-    if (uri == myself) {{
-        sl_send_reply("404", "Not here");
-        exit;
-    }}
-    if (!(ds_is_from_list("{dispatcher_set}") || ds_is_from_list("{dispatcher_set}", "2", "$ru")
-            || {agent_networks})) {{
-        sl_send_reply("403", "Not relaying");
-        exit;
-    }}
-    if (is_method("ACK")) {{
-        forward();
-        exit;
-    }}
-    route(RELAY);
-}}
-
-route[REGISTRAR] {{
-    if (!({agent_networks})) {{
-        xlog("L_WARN", "REGISTER for $tU from $si:$sp refused: not an agents' network\\n");
-        sl_send_reply("403", "Forbidden");
-        exit;
-    }}
-    if ($tU == "{line}") {{
-        sl_send_reply("403", "The line number is not a phone");
-        exit;
-    }}
-    # 0x04: one contact per extension; a phone re-registering from a new port replaces its old contact.
-    if (!save("location", "0x04")) {{
-        sl_reply_error();
-    }}
-}}
-
-# A caller's INVITE (the line number, or an extension dialled directly): to a worker, Request-URI kept.
-# Round robin: least-loaded (algorithm 10) needs the dialog module, which cannot see a call end
-# without Record-Route; a full worker answers 486 at once and the next one is tried.
-route[TO_WORKER] {{
-    if (!ds_select_dst("{dispatcher_set}", "4")) {{
-        xlog("L_ERR", "no call handler is active: INVITE $ru from $si:$sp refused\\n");
-        sl_send_reply("503", "Service Unavailable");
-        exit;
-    }}
-    xlog("L_INFO", "INVITE $ru from $si:$sp to call handler $du\\n");
-    t_on_reply("FROM_WORKER");
-    t_on_failure("WORKER_FAILED");
-    route(RELAY);
-}}
-
-onreply_route[FROM_WORKER] {{
-    if ($rs =~ "^18[0-9]$") {{
-        setflag(FLT_WORKER_TOOK_CALL);
-    }}
-}}
-
-failure_route[WORKER_FAILED] {{
-    if (t_is_canceled()) {{
-        exit;
-    }}
-    # Once a worker rang or played early media, the caller is its call: its final answer stands.
-    if (isflagset(FLT_WORKER_TOOK_CALL)) {{
-        exit;
-    }}
-    if (t_branch_timeout() && !t_branch_replied()) {{
-        xlog("L_WARN", "call handler $xavp(_dsdst_=>uri) did not answer INVITE $ci: out of rotation\\n");
-        ds_mark_dst("ip");
-    }} else if (t_check_status("486|503|408")) {{
-        xlog("L_INFO", "call handler $xavp(_dsdst_=>uri) refused INVITE $ci ($T_reply_code)\\n");
-    }} else {{
-        exit;
-    }}
-    if (!ds_next_dst()) {{
-        xlog("L_ERR", "every call handler refused INVITE $ci\\n");
-        t_reply("503", "Service Unavailable");
-        exit;
-    }}
-    xlog("L_INFO", "INVITE $ci fails over to call handler $du\\n");
-    t_on_reply("FROM_WORKER");
-    t_on_failure("WORKER_FAILED");
-    if (!t_relay()) {{
-        t_reply("503", "Service Unavailable");
-    }}
-}}
-
-# A worker's INVITE to an agent's extension: to the phone registered for it.
-route[TO_PHONE] {{
-    if ($rU == "{line}") {{
-        sl_send_reply("482", "Loop Detected");
-        exit;
-    }}
-    if (!lookup("location")) {{
-        {no_phone}
-    }}
-    xlog("L_INFO", "INVITE for $tU from call handler $si:$sp to phone $ru\\n");
-    route(RELAY);
-}}
-"""
 
 
 def kamailio_config_write(cfg: FrontDoorConfig) -> Path:
