@@ -1,4 +1,4 @@
-"""The SIP test kit itself (tests/sipkit.py): its audio, its Python SIP requests, its SIPp wrappers."""
+"""The SIP test kit itself (tests/sipkit): its audio, its Python SIP requests, its SIPp wrappers."""
 
 from __future__ import annotations
 
