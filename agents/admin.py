@@ -7,7 +7,7 @@ from django.contrib import admin
 from django.http import HttpRequest
 
 from agents.admin_tools import validate_by_dry_run
-from agents.models import Absence, Person, Unit
+from agents.models import Absence, AgentStatus, Person, Unit
 from agents.permissions import acting_user
 from agents.services import absence_create
 
@@ -56,3 +56,15 @@ class AbsenceAdmin(admin.ModelAdmin):
         fields: dict[str, Any] = {name: form.cleaned_data.get(name) for name in ABSENCE_FIELDS}
         created = absence_create(created_by=acting_user(request.user), **fields)
         obj.pk = created.pk
+
+
+@admin.register(AgentStatus)
+class AgentStatusAdmin(admin.ModelAdmin):
+    """Availability on the line; the call and the registration are the line's to write."""
+
+    list_display = ("person", "state", "state_since", "in_call", "registered_contact", "last_offered_at")
+    list_filter = ("state",)
+    fields = ("person", "state", "state_since", "in_call", "in_call_since", "wrap_up_until",
+              "last_offered_at", "registered_contact", "registered_until")  # fmt: skip
+    readonly_fields = ("in_call", "in_call_since", "wrap_up_until", "last_offered_at", "registered_contact",
+                       "registered_until")  # fmt: skip

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 
 from celery import Celery
+from celery.schedules import crontab
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
@@ -16,4 +17,6 @@ app.conf.beat_schedule = {
     "sla-sweep": {"task": "sla.sweep", "schedule": 10.0},
     # The outbox's safety net: sends what is due for a retry or was never dispatched.
     "mail-outbox-sweep": {"task": "mail.outbox_sweep", "schedule": 15.0},
+    # MK399 delay counts: the last week's days, each night after midnight (CELERY_TIMEZONE is Riga).
+    "sla-counts-compile": {"task": "sla.counts_compile", "schedule": crontab(hour=1, minute=30)},
 }

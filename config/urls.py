@@ -17,6 +17,7 @@ from mail.api import (
     QuarantineViewSet,
 )
 from sla.api import BreachViewSet, InteractionViewSet
+from sla.report_api import Mk399ReportView
 from telephony.api import CallbackView, InteractionMessagesView, MessageViewSet
 
 router = DefaultRouter()
@@ -41,6 +42,7 @@ urlpatterns = [
         "api/interactions/<int:pk>/messages/", InteractionMessagesView.as_view(), name="interaction-messages"
     ),
     path("api/interactions/<int:pk>/callback/", CallbackView.as_view(), name="interaction-callback"),
+    path("api/reports/mk399/", Mk399ReportView.as_view(), name="report-mk399"),
     path("api/", include(router.urls)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),

@@ -15,6 +15,8 @@ from sla.models import (
     CalendarChange,
     CalendarOverride,
     Clock,
+    CompiledDay,
+    DailyCount,
     Deadline,
     LedgerApplyFailure,
     LedgerCursor,
@@ -145,3 +147,15 @@ class LedgerApplyFailureAdmin(ReadOnlyAdmin):
 @admin.register(LedgerCursor)
 class LedgerCursorAdmin(ReadOnlyAdmin):
     list_display = ("last_seq",)
+
+
+@admin.register(DailyCount)
+class DailyCountAdmin(ReadOnlyAdmin):
+    list_display = ("day", "service", "channel", "cases", "delays", "complaints", "calls_by_ring_3")
+    list_filter = ("channel", "service")
+    date_hierarchy = "day"
+
+
+@admin.register(CompiledDay)
+class CompiledDayAdmin(ReadOnlyAdmin):
+    list_display = ("day", "compiled_at")

@@ -11,7 +11,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from agents.models import Person, Unit
-from contact_centre.models import Interaction
+from contact_centre.models import Channel, Interaction, Service
 
 
 class PolicyKind(models.TextChoices):
@@ -283,3 +283,48 @@ class LedgerCursor(models.Model):
 
     def __str__(self) -> str:
         return f"cursor {self.last_seq}"
+
+
+class DailyCount(models.Model):
+    """What happened on one Riga calendar day, per service and channel (MK399, service levels).
+
+    Compiled each night (`sla.counts_compile`) from the ledger, the clocks and the breaches; compiling a
+    day again replaces its rows, so late facts are counted once they are in.
+    """
+
+    day = models.DateField()
+    service = models.ForeignKey(Service, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    channel = models.CharField(max_length=10, choices=Channel.choices)
+    cases = models.PositiveIntegerField(default=0, help_text="Interactions opened that day")
+    complaints = models.PositiveIntegerField(default=0)
+    delays = models.PositiveIntegerField(default=0, help_text="Breaches raised that day, all rules")
+    delays_by_rule = models.JSONField(default=dict, blank=True)
+    calls_by_ring_3 = models.PositiveIntegerField(default=0, help_text="PH-RING met")
+    calls_late = models.PositiveIntegerField(default=0, help_text="Answered after the third ring")
+    short_abandons = models.PositiveIntegerField(default=0)
+    long_abandons = models.PositiveIntegerField(default=0, help_text="Hung up, or nobody answered, late")
+    out_of_hours = models.PositiveIntegerField(default=0)
+    compiled_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["day", "channel"]
+        constraints = [
+            # A day is compiled by deleting and inserting its rows in one transaction under the sla lock.
+            models.UniqueConstraint(fields=["day", "service", "channel"], name="daily_count_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.channel} {self.service_id}"
+
+
+class CompiledDay(models.Model):
+    """A Riga day whose counts are compiled (a day without any fact has no DailyCount rows)."""
+
+    day = models.DateField(unique=True)
+    compiled_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["day"]
+
+    def __str__(self) -> str:
+        return self.day.isoformat()

@@ -96,6 +96,7 @@ MATRIX = [
     ("POST", "/api/interactions/{email_id}/messages/", MESSAGE, (401, 403, 404, 403, 404, 403, 404)),
     ("GET", "/api/messages/", None, (401, 403, 200, 403, 200, 403, 200)),
     ("POST", "/api/interactions/{phone_id}/callback/", None, (401, 403, 400, 403, 400, 403, 400)),
+    ("GET", "/api/reports/mk399/?year=2026", None, (401, 403, 403, 403, 200, 403, 200)),
 ]
 
 
