@@ -225,6 +225,10 @@ CC_SIP_STATE_DIR = Path(env.str("CC_SIP_STATE_DIR", default=str(VAR_DIR / "telep
 for _name in ("CC_SIP_WORKERS", "CC_SIP_RING_SECONDS", "CC_SIP_MAX_WAIT_SECONDS"):
     if globals()[_name] < 1:
         raise ImproperlyConfigured(f"{_name} must be at least 1, got {globals()[_name]}")
+# Pre-breach warnings to a matter's owner, at these shares (%) of the working time a rule allows.
+CC_SLA_WARN_AT = tuple(sorted({int(share) for share in env.list("CC_SLA_WARN_AT", default=["50", "80"])}))
+if any(not 0 < share < 100 for share in CC_SLA_WARN_AT):  # noqa: PLR2004 -- percentages
+    raise ImproperlyConfigured(f"CC_SLA_WARN_AT must be percentages between 1 and 99, got {CC_SLA_WARN_AT}")
 CC_RECORDINGS_DIR = Path(env.str("CC_RECORDINGS_DIR", default=str(VAR_DIR / "recordings")))
 DEFAULT_FROM_EMAIL = CC_MAIL_FROM
 # All outbound mail, the product's alerts included, goes through the one aiosmtplib sender.

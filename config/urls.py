@@ -16,6 +16,7 @@ from mail.api import (
     OutboundViewSet,
     QuarantineViewSet,
 )
+from sla.alert_api import NotificationViewSet
 from sla.api import BreachViewSet, InteractionViewSet
 from sla.report_api import Mk399ReportView
 from telephony.api import CallbackView, InteractionMessagesView, MessageViewSet
@@ -29,6 +30,7 @@ router.register("mail/quarantine", QuarantineViewSet, basename="quarantine")
 router.register("mail/outbound", OutboundViewSet, basename="outbound")
 router.register("mail/delivery-failures", DeliveryFailureViewSet, basename="delivery-failure")
 router.register("messages", MessageViewSet, basename="message")
+router.register("notifications", NotificationViewSet, basename="notification")
 
 urlpatterns = [
     # The workplace UI comes with issue 6; until then the front page is the browsable API.

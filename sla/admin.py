@@ -11,6 +11,8 @@ from agents.admin_tools import validate_by_dry_run
 from agents.permissions import acting_user
 from contact_centre.admin import ReadOnlyAdmin
 from sla.models import (
+    Alert,
+    AlertPreference,
     Breach,
     CalendarChange,
     CalendarOverride,
@@ -159,3 +161,14 @@ class DailyCountAdmin(ReadOnlyAdmin):
 @admin.register(CompiledDay)
 class CompiledDayAdmin(ReadOnlyAdmin):
     list_display = ("day", "compiled_at")
+
+
+@admin.register(Alert)
+class AlertAdmin(ReadOnlyAdmin):
+    list_display = ("kind", "rule_id", "recipient", "deliver_at", "email_state", "read_at")
+    list_filter = ("kind", "rule_id", "email_state")
+
+
+@admin.register(AlertPreference)
+class AlertPreferenceAdmin(admin.ModelAdmin):
+    list_display = ("user", "immediate")

@@ -185,6 +185,10 @@ class Clock(models.Model):
     stopped_at = models.DateTimeField(null=True, blank=True)
     stop_reason = models.CharField(max_length=40, blank=True)
     detail = models.JSONField(default=dict, blank=True)
+    # Pre-breach warnings (CC_SLA_WARN_AT, % of the working time allowed): when the next one is due, and
+    # the share already warned about. Null when no warning is left or the rule counts no working time.
+    next_warning_at = models.DateTimeField(null=True, blank=True)
+    warned_percent = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
         ordering = ["opened_by_seq", "rule_id"]
@@ -196,6 +200,12 @@ class Clock(models.Model):
         indexes = [
             # Sweep and recompute reach the pending clocks of a deadline through this partial index.
             models.Index(fields=["deadline"], name="clock_pending_deadline", condition=Q(state="pending")),
+            # The warning sweep reads the due warnings in order through this partial index.
+            models.Index(
+                fields=["next_warning_at"],
+                name="clock_warning_due",
+                condition=Q(state="pending", next_warning_at__isnull=False),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -243,12 +253,17 @@ class Breach(models.Model):
     # the row stays, with the reason, so the history is whole.
     withdrawn_at = models.DateTimeField(null=True, blank=True)
     withdraw_reason = models.CharField(max_length=200, blank=True)
+    # When the team leads' alerts were written (once per breach, whatever restarts happen).
+    alerted_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-breached_at"]
         indexes = [
             models.Index(fields=["rule_id", "breached_at"]),
             models.Index(fields=["unit", "breached_at"]),
+            models.Index(
+                fields=["breached_at"], name="breach_not_alerted", condition=Q(alerted_at__isnull=True)
+            ),
         ]
 
     def __str__(self) -> str:
@@ -328,3 +343,75 @@ class CompiledDay(models.Model):
 
     def __str__(self) -> str:
         return self.day.isoformat()
+
+
+class AlertKind(models.TextChoices):
+    WARNING = "warning", _("Brīdinājums pirms termiņa / Warning before the deadline")
+    BREACH = "breach", _("Termiņš nokavēts / Deadline breached")
+    COMPLAINT = "complaint", _("Sūdzība / Complaint")
+    REMINDER = "reminder", _("Atgādinājums / Reminder")
+
+
+class AlertEmailState(models.TextChoices):
+    PENDING = "pending", _("Gaida / Pending")
+    SENDING = "sending", _("Sūta / Sending")
+    SENT = "sent", _("Nosūtīts / Sent")
+    FAILED = "failed", _("Neizdevās / Failed")
+    NONE = "none", _("Bez e-pasta / No e-mail")
+
+
+class Alert(models.Model):
+    """One alert to one person: shown in the product from `deliver_at`, and e-mailed once.
+
+    Alerts raised outside office hours wait for the next opening (`deliver_at`), unless the recipient
+    asked for them at once. `dedupe_key` makes every alert exist once, whatever the sweeps and restarts.
+    """
+
+    kind = models.CharField(max_length=12, choices=AlertKind.choices)
+    recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="alerts")
+    rule_id = models.CharField(max_length=32, blank=True)
+    interaction = models.ForeignKey(
+        Interaction, on_delete=models.PROTECT, null=True, blank=True, related_name="alerts"
+    )
+    clock = models.ForeignKey(Clock, on_delete=models.PROTECT, null=True, blank=True, related_name="alerts")
+    breach = models.ForeignKey(Breach, on_delete=models.PROTECT, null=True, blank=True, related_name="alerts")
+    percent = models.PositiveSmallIntegerField(default=0, help_text="Warnings: share of the time used")
+    due_at = models.DateTimeField(null=True, blank=True)
+    subject = models.CharField(max_length=300)
+    body = models.TextField()
+    dedupe_key = models.CharField(max_length=200, unique=True)
+    created_at = models.DateTimeField()
+    deliver_at = models.DateTimeField()
+    read_at = models.DateTimeField(null=True, blank=True)
+    email_state = models.CharField(
+        max_length=10, choices=AlertEmailState.choices, default=AlertEmailState.PENDING
+    )
+    email_attempts = models.PositiveSmallIntegerField(default=0)
+    email_next_attempt_at = models.DateTimeField(null=True, blank=True)
+    email_sent_at = models.DateTimeField(null=True, blank=True)
+    email_error = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["-deliver_at", "-pk"]
+        indexes = [
+            models.Index(fields=["recipient", "deliver_at"]),
+            # The sender reads the alerts whose e-mail is due through this partial index.
+            models.Index(
+                fields=["deliver_at"],
+                name="alert_email_due",
+                condition=Q(email_state__in=["pending", "sending"]),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.rule_id} → {self.recipient_id}"
+
+
+class AlertPreference(models.Model):
+    """A person's choice to get alerts at once, even outside office hours (team leads on call)."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    immediate = models.BooleanField(default=False)
+
+    def __str__(self) -> str:
+        return f"{self.user_id}: {'at once' if self.immediate else 'office hours'}"

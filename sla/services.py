@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from agents.errors import DomainError
 from contact_centre.models import Event, Interaction
+from sla.alerts import warning_next
 from sla.calendar import (
     RingCadence,
     WorkingCalendar,
@@ -140,6 +141,11 @@ def clock_open(
         basis_on = basis_on or local_date(event.occurred_at, ctx.calendar)
         working_days = policy.amount if working_days is None else working_days
         deadline = _deadline_cached(ctx, basis_on, working_days)
+    warning = None
+    if policy.kind == PolicyKind.WORKING_DAYS:
+        warning = warning_next(
+            started_at=event.occurred_at, due_at=deadline.due_at, after_percent=0, calendar=ctx.calendar
+        )
     # A plain INSERT: each event is applied once (the sync holds the cursor, and an event that fails
     # rolls back to its own savepoint), and the unique key (interaction, rule, event) guards the rest.
     return Clock.objects.create(
@@ -149,6 +155,7 @@ def clock_open(
         started_at=event.occurred_at,
         deadline=deadline,
         detail=detail or {},
+        next_warning_at=warning[1] if warning else None,
     )
 
 

@@ -5,14 +5,28 @@ from __future__ import annotations
 from celery import shared_task
 from django.utils import timezone
 
+from sla.alerts import alerts_email_due, alerts_send, breach_alerts_raise, warnings_raise
 from sla.counts import counts_compile_recent
 from sla.sync import clock_breach_overdue, clock_sync
 
 
 @shared_task(name="sla.sweep", acks_late=True, time_limit=120, soft_time_limit=100, ignore_result=True)
 def sla_sweep() -> int:
-    """Apply the ledger and breach every overdue clock (the single beat entry; idempotent)."""
-    return len(clock_breach_overdue(now=timezone.now()))
+    """The single beat entry: apply the ledger, breach every overdue clock, raise warnings and breach
+    alerts, and hand the e-mails that are due to `sla.alerts_send` (idempotent throughout)."""
+    now = timezone.now()
+    breaches = len(clock_breach_overdue(now=now))
+    warnings_raise(now=now)
+    breach_alerts_raise(now=now)
+    if alerts_email_due(now=now):
+        sla_alerts_send.delay()
+    return breaches
+
+
+@shared_task(name="sla.alerts_send", acks_late=True, time_limit=300, soft_time_limit=270, ignore_result=True)
+def sla_alerts_send() -> int:
+    """E-mail the alerts that are due; SMTP stays out of the sweep, so a slow server delays no breach."""
+    return alerts_send(now=timezone.now())
 
 
 @shared_task(name="sla.sync", acks_late=True, time_limit=120, soft_time_limit=100, ignore_result=True)

@@ -10,6 +10,7 @@ from pytest_django.fixtures import Settings
 from rest_framework.test import APIClient
 
 from config.celery import app
+from tests.mailpeers import SmtpCapture
 from tests.peers import RedisServer
 
 
@@ -37,3 +38,18 @@ def celery_worker(redis_server: RedisServer) -> Iterator[None]:
     assert app.conf.broker_url == redis_server.url
     with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=10):
         yield
+
+
+@pytest.fixture
+def smtp_settings(settings: Settings, smtp_server: SmtpCapture) -> SmtpCapture:
+    """The product's SMTP settings pointed at the capturing SMTP server (tests.mailpeers), and Django's
+    e-mail API on the product's sender (pytest-django would keep mail in memory)."""
+    settings.EMAIL_BACKEND = "mail.backends.AiosmtplibBackend"
+    settings.CC_SMTP_HOST, settings.CC_SMTP_PORT, settings.CC_SMTP_TLS = (
+        smtp_server.host,
+        smtp_server.port,
+        "none",
+    )
+    settings.CC_SMTP_USER = settings.CC_SMTP_PASSWORD = ""
+    settings.CC_SMTP_TIMEOUT = 5.0
+    return smtp_server
