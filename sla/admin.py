@@ -14,6 +14,8 @@ from sla.models import (
     Alert,
     AlertPreference,
     Breach,
+    BreachReason,
+    BreachReview,
     CalendarChange,
     CalendarOverride,
     Clock,
@@ -172,3 +174,20 @@ class AlertAdmin(ReadOnlyAdmin):
 @admin.register(AlertPreference)
 class AlertPreferenceAdmin(admin.ModelAdmin):
     list_display = ("user", "immediate")
+
+
+@admin.register(BreachReason)
+class BreachReasonAdmin(admin.ModelAdmin):
+    """The reasons team leads choose from; retire one with `active` (acknowledged breaches keep it)."""
+
+    list_display = ("code", "name_lv", "name_en", "active", "position")
+    list_editable = ("active", "position")
+
+    def has_delete_permission(self, request: HttpRequest, obj: BreachReason | None = None) -> bool:
+        return False
+
+
+@admin.register(BreachReview)
+class BreachReviewAdmin(ReadOnlyAdmin):
+    list_display = ("breach", "action", "reason", "by", "at")
+    list_filter = ("action", "reason")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Count, Prefetch, QuerySet
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field, extend_schema_view
@@ -22,9 +22,10 @@ from agents.models import Role
 from agents.permissions import acting_user, roles_allowed
 from agents.selectors import user_roles
 from contact_centre.models import Channel, Event, Interaction, InteractionState
-from sla.models import Breach, Clock, ClockState
+from sla.counts import counts_after_review
+from sla.models import Breach, BreachReason, BreachReview, Clock, ClockState
 from sla.selectors import breach_list, breach_scope, interaction_list, interaction_scope
-from sla.services import breach_acknowledge
+from sla.services import breach_acknowledge, breach_reason_get, breach_reclassify
 
 
 class ClockMovedSerializer(serializers.Serializer):
@@ -157,6 +158,8 @@ class BreachSerializer(serializers.ModelSerializer):
     interaction_reference = serializers.CharField(source="interaction.reference", read_only=True)
     unit: serializers.SlugRelatedField = serializers.SlugRelatedField(slug_field="code", read_only=True)
     owner: serializers.StringRelatedField = serializers.StringRelatedField()
+    reason: serializers.SlugRelatedField = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    reviews = serializers.SerializerMethodField()
 
     class Meta:
         model = Breach
@@ -173,8 +176,15 @@ class BreachSerializer(serializers.ModelSerializer):
             "owner",
             "acknowledged_at",
             "acknowledged_by",
+            "reason",
             "acknowledge_reason",
+            "reviews",
         ]
+
+    @extend_schema_field(serializers.ListField(child=serializers.DictField()))
+    def get_reviews(self, breach: Breach) -> list[dict[str, Any]]:
+        """The audit trail: every acknowledgement and reclassification, in order."""
+        return list(ReviewSerializer(breach.reviews.all(), many=True).data)
 
 
 class BreachFilterSerializer(serializers.Serializer):
@@ -189,7 +199,29 @@ class BreachFilterSerializer(serializers.Serializer):
 
 
 class AcknowledgeSerializer(serializers.Serializer):
-    reason = serializers.CharField(min_length=3, max_length=2000)
+    reason = serializers.SlugField(help_text="A code from GET /api/breaches/reasons/")
+    comment = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+
+
+class ReclassifySerializer(serializers.Serializer):
+    comment = serializers.CharField(min_length=3, max_length=2000)
+
+
+class ReasonSerializer(serializers.ModelSerializer):
+    acknowledged = serializers.IntegerField(read_only=True, help_text="breaches acknowledged with it")
+
+    class Meta:
+        model = BreachReason
+        fields = ["code", "name_lv", "name_en", "acknowledged"]
+
+
+class ReviewSerializer(serializers.ModelSerializer):
+    reason: serializers.SlugRelatedField = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    by: serializers.StringRelatedField = serializers.StringRelatedField()
+
+    class Meta:
+        model = BreachReview
+        fields = ["action", "reason", "comment", "by", "at"]
 
 
 @extend_schema_view(list=extend_schema(parameters=[BreachFilterSerializer]))
@@ -204,7 +236,8 @@ class BreachViewSet(viewsets.ReadOnlyModelViewSet):
             return Breach.objects.none()
         filters = BreachFilterSerializer(data=self.request.query_params)
         filters.is_valid(raise_exception=True)
-        return breach_list(scope=breach_scope(acting_user(self.request.user)), **filters.validated_data)
+        rows = breach_list(scope=breach_scope(acting_user(self.request.user)), **filters.validated_data)
+        return rows.select_related("reason").prefetch_related("reviews__reason", "reviews__by")
 
     @extend_schema(
         request=AcknowledgeSerializer,
@@ -220,6 +253,47 @@ class BreachViewSet(viewsets.ReadOnlyModelViewSet):
         body = AcknowledgeSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         breach = breach_acknowledge(
-            breach=breach, by=acting_user(request.user), reason=body.validated_data["reason"]
+            breach=breach,
+            by=acting_user(request.user),
+            reason=breach_reason_get(body.validated_data["reason"]),
+            comment=body.validated_data["comment"],
         )
         return Response(BreachSerializer(breach).data)
+
+    @extend_schema(
+        request=ReclassifySerializer,
+        responses=BreachSerializer,
+        parameters=[OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH)],
+    )
+    @action(detail=True, methods=["post"])
+    def reclassify(self, request: Request, pk: Any = None) -> Response:
+        """A team lead withdraws a breach that should not count, saying why (kept in `reviews`)."""
+        if not (request.user.is_staff or Role.TEAM_LEAD in user_roles(request.user)):
+            raise PermissionDenied("Tikai komandas vadītājs / Team leads only")
+        breach = self.get_object()
+        body = ReclassifySerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        breach = breach_reclassify(
+            breach=breach, by=acting_user(request.user), comment=body.validated_data["comment"]
+        )
+        counts_after_review(breach.breached_at)
+        return Response(BreachSerializer(breach).data)
+
+    @extend_schema(
+        responses=ReasonSerializer(many=True),
+        parameters=[
+            OpenApiParameter("breached_from", OpenApiTypes.DATE),
+            OpenApiParameter("breached_to", OpenApiTypes.DATE),
+        ],
+    )
+    @action(detail=False, methods=["get"])
+    def reasons(self, request: Request) -> Response:
+        """The reasons team leads choose from, each with how many breaches (in the period) it explains."""
+        breaches = self.get_queryset().filter(reason__isnull=False)
+        counts = dict(breaches.values_list("reason").annotate(n=Count("pk")).values_list("reason", "n"))
+        reasons = BreachReason.objects.filter(active=True)
+        rows = [
+            {"code": r.code, "name_lv": r.name_lv, "name_en": r.name_en, "acknowledged": counts.get(r.pk, 0)}
+            for r in reasons
+        ]
+        return Response(rows)

@@ -214,3 +214,11 @@ def mk399_xlsx(year: int) -> bytes:
     out = io.BytesIO()
     workbook.save(out)
     return out.getvalue()
+
+
+def counts_after_review(breached_at: datetime) -> None:
+    """Recompile the day of a breach a team lead reclassified, if that day was compiled already (the
+    nightly run only looks a week back)."""
+    day = timezone.localdate(breached_at)
+    if CompiledDay.objects.filter(day=day).exists():
+        counts_compile(day)

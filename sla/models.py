@@ -234,6 +234,22 @@ class Clock(models.Model):
         return self.state
 
 
+class BreachReason(models.Model):
+    """Why a deadline was missed, as team leads say when they acknowledge a breach (editable list)."""
+
+    code = models.SlugField(unique=True)
+    name_lv = models.CharField(max_length=200)
+    name_en = models.CharField(max_length=200)
+    active = models.BooleanField(default=True)
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "code"]
+
+    def __str__(self) -> str:
+        return f"{self.name_lv} / {self.name_en}"
+
+
 class Breach(models.Model):
     """A missed deadline: raised once per clock, never deleted."""
 
@@ -248,7 +264,10 @@ class Breach(models.Model):
     acknowledged_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
-    acknowledge_reason = models.TextField(blank=True)
+    acknowledge_reason = models.TextField(blank=True, help_text="The team lead's comment")
+    reason = models.ForeignKey(
+        BreachReason, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     # A fact that met the clock in time but reached the ledger after the sweep withdraws the breach;
     # the row stays, with the reason, so the history is whole.
     withdrawn_at = models.DateTimeField(null=True, blank=True)
@@ -415,3 +434,27 @@ class AlertPreference(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id}: {'at once' if self.immediate else 'office hours'}"
+
+
+class ReviewAction(models.TextChoices):
+    ACKNOWLEDGED = "acknowledged", _("Apstiprināts / Acknowledged")
+    RECLASSIFIED = "reclassified", _("Pārklasificēts / Reclassified")
+
+
+class BreachReview(models.Model):
+    """What a team lead did with a breach, and why: the audit trail of reviews (rows are never changed)."""
+
+    breach = models.ForeignKey(Breach, on_delete=models.PROTECT, related_name="reviews")
+    action = models.CharField(max_length=20, choices=ReviewAction.choices)
+    reason = models.ForeignKey(
+        BreachReason, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    comment = models.TextField(blank=True)
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.breach_id} {self.action}"

@@ -32,6 +32,8 @@ from sla.calendar_source import (
 )
 from sla.models import (
     Breach,
+    BreachReason,
+    BreachReview,
     CalendarChange,
     CalendarOverride,
     Clock,
@@ -42,6 +44,7 @@ from sla.models import (
     OverrideKind,
     Policy,
     PolicyKind,
+    ReviewAction,
 )
 
 
@@ -422,13 +425,52 @@ def deadlines_recompute(*, calendar: WorkingCalendar, change: CalendarChange | N
     return Clock.objects.filter(state=ClockState.PENDING, deadline__in=[d.pk for d in moved]).count()
 
 
-def breach_acknowledge(*, breach: Breach, by: User, reason: str) -> Breach:
-    """A team lead's acknowledgement with a reason. Idempotent: the first acknowledgement stands."""
+def breach_reason_get(code: str) -> BreachReason:
+    reason = BreachReason.objects.filter(code=code, active=True).first()
+    if reason is None:
+        known = ", ".join(BreachReason.objects.filter(active=True).values_list("code", flat=True))
+        raise DomainError(
+            "breach_reason_unknown",
+            f"Nezināms iemesls / Unknown reason {code!r}; one of: {known}",
+            field="reason",
+        )
+    return reason
+
+
+def breach_acknowledge(*, breach: Breach, by: User, reason: BreachReason, comment: str = "") -> Breach:
+    """A team lead's acknowledgement with a reason from the list and a comment.
+
+    Side effects: the breach's acknowledgement and a review row. Idempotent: the first one stands.
+    """
     with transaction.atomic():
         locked = Breach.objects.select_for_update().get(pk=breach.pk)
         if locked.acknowledged_at is None:
             locked.acknowledged_at = timezone.now()
             locked.acknowledged_by = by
-            locked.acknowledge_reason = reason
-            locked.save(update_fields=["acknowledged_at", "acknowledged_by", "acknowledge_reason"])
+            locked.reason = reason
+            locked.acknowledge_reason = comment
+            locked.save(update_fields=["acknowledged_at", "acknowledged_by", "reason", "acknowledge_reason"])
+            BreachReview.objects.create(
+                breach=locked, action=ReviewAction.ACKNOWLEDGED, reason=reason, comment=comment, by=by,
+                at=locked.acknowledged_at,
+            )  # fmt: skip
+    return locked
+
+
+def breach_reclassify(*, breach: Breach, by: User, comment: str) -> Breach:
+    """A breach that should not count (an auto-reply counted by mistake, a wrong rule): withdrawn, with
+    the lead's reason kept in the review trail; nothing is deleted. Idempotent: withdrawn stays withdrawn.
+    """
+    if len(comment.strip()) < 3:  # noqa: PLR2004 -- a word, at least
+        raise DomainError("comment_required", "Norādiet iemeslu / Say why", field="comment")
+    with transaction.atomic():
+        locked = Breach.objects.select_for_update().get(pk=breach.pk)
+        if locked.withdrawn_at is None:
+            now = timezone.now()
+            locked.withdrawn_at = now
+            locked.withdraw_reason = f"reclassified: {comment.strip()}"[:200]
+            locked.save(update_fields=["withdrawn_at", "withdraw_reason"])
+            BreachReview.objects.create(
+                breach=locked, action=ReviewAction.RECLASSIFIED, comment=comment.strip(), by=by, at=now
+            )
     return locked

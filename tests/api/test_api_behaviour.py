@@ -148,10 +148,51 @@ def test_breaches_filter_by_rule_and_are_acknowledged_once(client_as_lead: APICl
     rows = client_as_lead.get("/api/breaches/", {"rule": "em-reply"}).json()["results"]
     assert [row["rule"] for row in rows] == ["EM-REPLY"]
     url = f"/api/breaches/{rows[0]['id']}/acknowledge/"
-    first = client_as_lead.post(url, {"reason": "Darbinieku trūkums"}, format="json").json()
-    again = client_as_lead.post(url, {"reason": "Cits iemesls"}, format="json").json()
-    assert first["acknowledge_reason"] == again["acknowledge_reason"] == "Darbinieku trūkums"
+    first = client_as_lead.post(
+        url, {"reason": "staff-shortage", "comment": "Divi slimo"}, format="json"
+    ).json()
+    again = client_as_lead.post(url, {"reason": "other", "comment": "Cits"}, format="json").json()
+    assert (first["reason"], first["acknowledge_reason"]) == ("staff-shortage", "Divi slimo")
+    assert (again["reason"], again["acknowledge_reason"]) == ("staff-shortage", "Divi slimo")
+    assert [(r["action"], r["reason"]) for r in again["reviews"]] == [("acknowledged", "staff-shortage")]
     assert Breach.objects.get(pk=rows[0]["id"]).acknowledged_by == lead.user
+    reasons = {r["code"]: r["acknowledged"] for r in client_as_lead.get("/api/breaches/reasons/").json()}
+    assert reasons["staff-shortage"] == 1
+    assert reasons["system-outage"] == 0
+
+
+def test_an_acknowledgement_with_a_reason_not_on_the_list_is_refused_naming_the_list(
+    client_as_lead: APIClient,
+) -> None:
+    client_email(1)
+    breach = clock_breach_overdue(now=riga(2026, 4, 30))[0]
+    response = client_as_lead.post(
+        f"/api/breaches/{breach.pk}/acknowledge/", {"reason": "bad-luck"}, format="json"
+    )
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "breach_reason_unknown"
+    assert "staff-shortage" in response.json()["error"]["message"]
+
+
+def test_a_reclassified_breach_is_withdrawn_with_its_reason_and_no_longer_listed(
+    client_as_lead: APIClient, lead: Person
+) -> None:
+    client_email(1)
+    breach = clock_breach_overdue(now=riga(2026, 4, 30))[0]
+    url = f"/api/breaches/{breach.pk}/reclassify/"
+
+    refused = client_as_lead.post(url, {}, format="json")
+    done = client_as_lead.post(url, {"comment": "Automātiska atbilde, skaitīta kļūdas pēc"}, format="json")
+
+    assert refused.status_code == 400
+    assert done.status_code == 200
+    assert done.json()["withdrawn_at"] is not None
+    assert done.json()["reviews"][0]["action"] == "reclassified"
+    listed = [row["id"] for row in client_as_lead.get("/api/breaches/").json()["results"]]
+    assert breach.pk not in listed
+    withdrawn = client_as_lead.get("/api/breaches/", {"withdrawn": "true"}).json()["results"]
+    assert breach.pk in [row["id"] for row in withdrawn]
+    assert Breach.objects.filter(pk=breach.pk).exists()  # nothing is deleted
 
 
 def test_an_acknowledgement_without_a_reason_is_refused(client_as_lead: APIClient) -> None:

@@ -74,7 +74,7 @@ MATRIX = [
     (
         "POST",
         "/api/breaches/{breach_id}/acknowledge/",
-        {"reason": "Darbinieku trūkums"},
+        {"reason": "staff-shortage", "comment": "Divi darbinieki slimo"},
         (401, 403, 403, 403, 200, 403, 200),
     ),
     ("GET", "/api/agents/", None, (401, 403, 200, 200, 200, 200, 200)),
@@ -134,7 +134,7 @@ def test_agents_and_leads_see_only_their_own_units_matters(world: World) -> None
         client = APIClient()
         client.force_authenticate(user)
         return client.generic(
-            method, path, data='{"reason": "Darbinieku trūkums"}', content_type="application/json"
+            method, path, data='{"reason": "staff-shortage"}', content_type="application/json"
         ).status_code
 
     assert status(outsider_agent.user, f"/api/interactions/{routed.pk}/") == 404

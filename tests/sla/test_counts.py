@@ -21,7 +21,7 @@ from contact_centre.services import (
     interaction_record_email,
 )
 from sla.counts import counts_compile, mk399_report
-from sla.models import DailyCount
+from sla.models import Breach, DailyCount
 from sla.sync import clock_breach_overdue
 from tests.factories import PersonFactory, riga
 
@@ -188,3 +188,15 @@ def test_a_year_compiled_at_once_equals_its_weeks_compiled_one_by_one(year_2026:
     assert (
         sorted(DailyCount.objects.values_list("day", "service_id", "channel", "cases", "delays")) == at_once
     )
+
+
+def test_a_reclassified_breach_leaves_the_compiled_counts_of_its_day(
+    year_2026: None, lead_client: APIClient
+) -> None:
+    _compile_2026()
+    breach = Breach.objects.filter(rule_id="PH-RING", interaction__service__code="accounts").get()
+    before = {row.service_code: row.delays for row in mk399_report(2026)}["accounts"]
+
+    lead_client.post(f"/api/breaches/{breach.pk}/reclassify/", {"comment": "Tests zvans"}, format="json")
+
+    assert {row.service_code: row.delays for row in mk399_report(2026)}["accounts"] == before - 1
