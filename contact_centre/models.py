@@ -101,6 +101,10 @@ class EventKind(models.TextChoices):
     MESSAGE_HANDLED = "message_handled", _("Ziņa izskatīta / Message dealt with")
     PORTAL_RECEIVED = "portal_received", _("Saņemts portāla jautājums / Portal question received")
     COMPLAINT_MARKED = "complaint_marked", _("Atzīmēts kā sūdzība / Marked as complaint")
+    COMPLAINT_OUTCOME = (
+        "complaint_outcome",
+        _("Klientam paziņots sūdzības iznākums / Complaint outcome given"),
+    )
     NOTE = "note", _("Piezīme / Note")
     REASSIGNED = "reassigned", _("Nodots citam / Reassigned")
     CLOSED = "closed", _("Slēgts / Closed")

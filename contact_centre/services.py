@@ -715,3 +715,39 @@ def callback_made(*, interaction: Interaction, by: User, at: datetime, note: str
         source_key=f"callback-made:{interaction.pk}",
         actor=by,
     )
+
+
+# --- Complaints (COMPLAINT) ---------------------------------------------------------------------------
+
+
+def complaint_mark(*, interaction: Interaction, by: User, at: datetime, note: str = "") -> Event:
+    """Mark a matter as a complaint (negative feedback). Side effects: the flag and a COMPLAINT_MARKED
+    event (sla opens the outcome clock and alerts the team leads). Idempotency key: the interaction."""
+    with transaction.atomic(savepoint=False):
+        event = event_append(
+            interaction=interaction,
+            kind=EventKind.COMPLAINT_MARKED,
+            occurred_at=at,
+            payload={"note": note[:2000]},
+            source_key=f"complaint:{interaction.pk}",
+            actor=by,
+        )
+        Interaction.objects.filter(pk=interaction.pk).update(is_complaint=True)
+    return event
+
+
+def complaint_outcome_record(*, interaction: Interaction, by: User, at: datetime, outcome: str) -> Event:
+    """The client was told the outcome of their complaint (in a reply or by phone): meets COMPLAINT.
+    Idempotency key: the interaction (one outcome per complaint)."""
+    if not interaction.is_complaint:
+        raise DomainError("not_a_complaint", "Šī lieta nav sūdzība / This matter is not a complaint")
+    if not outcome.strip():
+        raise DomainError("outcome_empty", "Norādiet iznākumu / Give the outcome", field="outcome")
+    return event_append(
+        interaction=interaction,
+        kind=EventKind.COMPLAINT_OUTCOME,
+        occurred_at=at,
+        payload={"outcome": outcome.strip()[:4000]},
+        source_key=f"complaint-outcome:{interaction.pk}",
+        actor=by,
+    )

@@ -19,7 +19,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from agents.models import Role
+from agents.models import Role, Unit
 from sla.calendar import WorkingCalendar, add_working_time, is_office_open, next_opening_at
 from sla.calendar import working_seconds_between as working_seconds
 from sla.calendar_source import current_calendar
@@ -142,10 +142,10 @@ def _warn_clock(clock: Clock, now: datetime, calendar: WorkingCalendar) -> None:
     )
 
 
-def _team_leads(breach: Breach) -> list[User]:
-    """The breach unit's team leads; every team lead when the matter has no unit yet."""
-    if breach.unit is not None:
-        leads = breach.unit.leads.select_related("user").filter(user__is_active=True)
+def _team_leads(unit: Unit | None) -> list[User]:
+    """The unit's team leads; every team lead when the matter has no unit yet."""
+    if unit is not None:
+        leads = unit.leads.select_related("user").filter(user__is_active=True)
         return [person.user for person in leads]
     return list(User.objects.filter(groups__name=Role.TEAM_LEAD, is_active=True))
 
@@ -162,7 +162,7 @@ def breach_alerts_raise(*, now: datetime, limit: int = 1000) -> int:
             if not Breach.objects.filter(pk=breach_id, alerted_at__isnull=True).update(alerted_at=now):
                 continue  # another sweep took it
             breach = Breach.objects.select_related("interaction", "unit").get(pk=breach_id)
-            for lead in _team_leads(breach):
+            for lead in _team_leads(breach.unit):
                 _breach_alert(breach, lead, now, calendar)
             handled += 1
     return handled
@@ -237,3 +237,34 @@ def _email_one(alert: Alert, now: datetime) -> int:
         email_state=AlertEmailState.SENT, email_sent_at=timezone.now(), email_error=""
     )
     return 1
+
+
+def complaint_alerts_raise(clock: Clock) -> None:
+    """COMPLAINT: the team leads hear of a complaint at once, whatever the hour (the clock that the
+    complaint opened names it; one alert per lead)."""
+    now = timezone.now()
+    interaction = clock.interaction
+    reference, due = interaction.reference or f"#{interaction.pk}", _local(clock.due_at)
+    for lead in _team_leads(interaction.unit):
+        try:
+            with transaction.atomic():
+                Alert.objects.create(
+                    recipient=lead,
+                    dedupe_key=f"complaint:{clock.pk}:{lead.pk}",
+                    created_at=now,
+                    deliver_at=now,
+                    email_state=AlertEmailState.PENDING if lead.email else AlertEmailState.NONE,
+                    kind=AlertKind.COMPLAINT,
+                    rule_id=clock.rule_id,
+                    interaction=interaction,
+                    clock=clock,
+                    due_at=clock.due_at,
+                    subject=f"Sūdzība / Complaint: {reference}",
+                    body=(
+                        f"Lieta {reference} atzīmēta kā sūdzība; iznākums klientam jāpaziņo līdz {due}.\n"
+                        f"{reference} was marked as a complaint; the client must hear the outcome by {due}.\n"
+                        f"{interaction.subject}"
+                    ),
+                )
+        except IntegrityError:
+            logger.info("complaint alert for clock %s to %s exists already", clock.pk, lead.pk)

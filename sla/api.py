@@ -22,6 +22,7 @@ from agents.models import Role
 from agents.permissions import acting_user, roles_allowed
 from agents.selectors import user_roles
 from contact_centre.models import Channel, Event, Interaction, InteractionState
+from contact_centre.services import complaint_mark, complaint_outcome_record
 from sla.counts import counts_after_review
 from sla.models import Breach, BreachReason, BreachReview, Clock, ClockState
 from sla.selectors import breach_list, breach_scope, interaction_list, interaction_scope
@@ -131,6 +132,14 @@ class InteractionFilterSerializer(serializers.Serializer):
     opened_to = serializers.DateField(required=False)
 
 
+class ComplaintSerializer(serializers.Serializer):
+    note = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+
+
+class OutcomeSerializer(serializers.Serializer):
+    outcome = serializers.CharField(max_length=4000)
+
+
 @extend_schema_view(list=extend_schema(parameters=[InteractionFilterSerializer]))
 class InteractionViewSet(TimestampedViewSetMixin, viewsets.ReadOnlyModelViewSet):
     permission_classes = [roles_allowed(*Role.values)]
@@ -151,6 +160,45 @@ class InteractionViewSet(TimestampedViewSetMixin, viewsets.ReadOnlyModelViewSet)
         if self.action == "retrieve":
             queryset = queryset.prefetch_related(Prefetch("events", queryset=Event.objects.order_by("seq")))
         return queryset
+
+    @extend_schema(
+        request=ComplaintSerializer,
+        responses=InteractionSerializer,
+        parameters=[OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH)],
+    )
+    @action(detail=True, methods=["post"])
+    def complaint(self, request: Request, pk: Any = None) -> Response:
+        """Mark a matter as a complaint (COMPLAINT): the team leads are alerted at once and the outcome
+        falls due by the close of the next working day. Marking twice changes nothing."""
+        interaction = self.get_object()
+        body = ComplaintSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        complaint_mark(
+            interaction=interaction,
+            by=acting_user(request.user),
+            at=timezone.now(),
+            note=body.validated_data["note"],
+        )
+        return Response(self.get_serializer(self.get_object()).data)
+
+    @extend_schema(
+        request=OutcomeSerializer,
+        responses=InteractionSerializer,
+        parameters=[OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH)],
+    )
+    @action(detail=True, methods=["post"], url_path="complaint-outcome")
+    def complaint_outcome(self, request: Request, pk: Any = None) -> Response:
+        """The client was told the outcome of their complaint (meets COMPLAINT)."""
+        interaction = self.get_object()
+        body = OutcomeSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        complaint_outcome_record(
+            interaction=interaction,
+            by=acting_user(request.user),
+            at=timezone.now(),
+            outcome=body.validated_data["outcome"],
+        )
+        return Response(self.get_serializer(self.get_object()).data)
 
 
 class BreachSerializer(serializers.ModelSerializer):

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from datetime import date
 
 from contact_centre.models import Event, EventKind
+from sla.alerts import complaint_alerts_raise
 from sla.calendar import RingVerdict, ring_count, ring_verdict
 from sla.services import (
     SyncContext,
@@ -21,6 +22,7 @@ from sla.services import (
 EM_ACK, EM_REPLY = "EM-ACK", "EM-REPLY"
 PH_RING = "PH-RING"
 PH_REC, PH_ABSENT, PH_CALLBACK = "PH-REC", "PH-ABSENT", "PH-CALLBACK"
+COMPLAINT = "COMPLAINT"
 PORTAL_ANS = "PORTAL-ANS"
 
 
@@ -108,6 +110,11 @@ def _settles(rule_id: str) -> Callable[[SyncContext, Event], None]:
     return settle
 
 
+def _complaint_marked(ctx: SyncContext, event: Event) -> None:
+    """COMPLAINT: a clock for the outcome, and the team leads alerted at once."""
+    complaint_alerts_raise(clock_open(ctx, event=event, rule_id=COMPLAINT))
+
+
 def _portal_received(ctx: SyncContext, event: Event) -> None:
     clock_open(ctx, event=event, rule_id=PORTAL_ANS)
 
@@ -133,6 +140,8 @@ HANDLERS: dict[str, Callable[[SyncContext, Event], None]] = {
     EventKind.CALLBACK_MADE: _settles(PH_CALLBACK),
     EventKind.MESSAGE_TAKEN: _opens(PH_ABSENT),
     EventKind.MESSAGE_HANDLED: _settles(PH_ABSENT),
+    EventKind.COMPLAINT_MARKED: _complaint_marked,
+    EventKind.COMPLAINT_OUTCOME: _settles(COMPLAINT),
     EventKind.PORTAL_RECEIVED: _portal_received,
     EventKind.CLOSED: _closed,
 }

@@ -150,3 +150,46 @@ def test_team_leads_set_alerts_at_once_and_others_may_not(lead: Person, owner: P
         handler_client.put("/api/notifications/preferences/", {"immediate": True}, format="json").status_code
         == 403
     )
+
+
+def test_a_complaint_alerts_the_team_leads_at_once_and_its_outcome_meets_the_clock(
+    matter: Interaction, lead: Person, owner: Person
+) -> None:
+    handler = APIClient()
+    handler.force_authenticate(owner.user)
+    sunday_night = riga(2026, 11, 29, 22, 0)  # outside office hours: a complaint is not held back
+
+    with time_machine.travel(sunday_night, tick=False):
+        marked = handler.post(
+            f"/api/interactions/{matter.pk}/complaint/", {"note": "Neapmierināts"}, format="json"
+        )
+        again = handler.post(f"/api/interactions/{matter.pk}/complaint/", {}, format="json")
+        clock_sync()
+
+    assert marked.status_code == again.status_code == 200
+    assert Interaction.objects.get(pk=matter.pk).is_complaint
+    clock = matter.clocks.get(rule_id="COMPLAINT")
+    assert clock.due_at == riga(2026, 11, 30, 17, 15)  # the close of the next working day
+    alert = Alert.objects.get(kind=AlertKind.COMPLAINT)
+    assert (alert.recipient, alert.deliver_at) == (lead.user, sunday_night)
+
+    with time_machine.travel(riga(2026, 11, 30, 11, 0), tick=False):
+        outcome = handler.post(
+            f"/api/interactions/{matter.pk}/complaint-outcome/",
+            {"outcome": "Kļūda labota, atvainojamies"},
+            format="json",
+        )
+        clock_sync()
+
+    assert outcome.status_code == 200
+    assert matter.clocks.get(rule_id="COMPLAINT").state == "met"
+
+
+def test_an_outcome_for_a_matter_that_is_no_complaint_is_refused(matter: Interaction, owner: Person) -> None:
+    handler = APIClient()
+    handler.force_authenticate(owner.user)
+    response = handler.post(
+        f"/api/interactions/{matter.pk}/complaint-outcome/", {"outcome": "?"}, format="json"
+    )
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "not_a_complaint"
