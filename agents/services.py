@@ -133,6 +133,9 @@ def _absence_check_chains(absence: Absence) -> None:
 # --- Availability on the line (PH-FOCUS) ------------------------------------------------------------
 
 
+REGISTRATION_SLACK = timedelta(seconds=5)
+
+
 def agent_status_get(person: Person, at: datetime) -> AgentStatus:
     """The person's status row, created offline on first use."""
     status, _ = AgentStatus.objects.get_or_create(
@@ -192,10 +195,17 @@ def agent_release(
 
 
 def agent_registration_set(*, extension_contacts: dict[str, tuple[str, datetime]], at: datetime) -> None:
-    """Mirror the registrar: extension → (contact, expires_at); agents missing from it are unregistered."""
+    """Mirror the registrar: extension → (contact, expires_at); agents missing from it are unregistered.
+    A row is written only when the contact changes or the expiry moves by more than a few seconds (the
+    registrar counts remaining seconds, so each read gives a slightly different instant)."""
     for status in AgentStatus.objects.select_related("person"):
         contact, until = extension_contacts.get(status.person.extension, ("", None))
-        if status.registered_contact != contact or status.registered_until != until:
-            AgentStatus.objects.filter(pk=status.pk).update(
-                registered_contact=contact, registered_until=until
-            )
+        if status.registered_contact == contact and _about_equal(status.registered_until, until):
+            continue
+        AgentStatus.objects.filter(pk=status.pk).update(registered_contact=contact, registered_until=until)
+
+
+def _about_equal(first: datetime | None, second: datetime | None) -> bool:
+    if first is None or second is None:
+        return first is second
+    return abs(first - second) <= REGISTRATION_SLACK

@@ -70,6 +70,7 @@ from bench.common import (
     tree_cpu_seconds,
 )
 from bench.mail_bench import percentile
+from recordings.audio import tone_power, tone_presence
 from telephony.kamailio import KamailioError, dispatcher_state
 from tests.peers import ManagedProcess, PeerError, postgres_start
 from tests.sipkit import (
@@ -653,24 +654,11 @@ class Heard:
 
 
 def heard(samples: npt.NDArray[np.int16], rate: int) -> Heard:
-    """Presence per 100 ms window (10 Hz resolution, so 440 Hz and 1 kHz stay apart) rather than over the
-    whole file: a single-frequency DFT over 15 s adds the tone up coherently, and each phase slip (a
-    20 ms frame the receiving jitter buffer drops or conceals: 8.8 cycles of 440 Hz) cancels part of it,
-    so a caller heard throughout can read as absent. 1 kHz has exactly 20 cycles per frame, so the
-    agent's tone shows no slips at all. The whole-file figures are kept for comparison."""
-    from recordings.audio import tone_power
-
-    size = rate // 10
-    windows = [samples[start : start + size] for start in range(0, len(samples) - size + 1, size)]
-    windows = windows[1:-1]  # a party's audio may start or stop inside the first or the last window
-
-    def share(freq_hz: float) -> float:
-        present = [tone_power(window, rate, freq_hz) >= TONE_MIN for window in windows]
-        return sum(present) / len(present) if present else 0.0
-
+    """Presence per 100 ms window (recordings.audio.tone_presence: robust to frames a jitter buffer
+    slipped, which cancel part of a whole-file measurement at 440 Hz); whole-file figures kept."""
     return Heard(
-        caller_share=share(CALLER_TONE_HZ),
-        agent_share=share(AGENT_TONE_HZ),
+        caller_share=tone_presence(samples, rate, CALLER_TONE_HZ, threshold=TONE_MIN),
+        agent_share=tone_presence(samples, rate, AGENT_TONE_HZ, threshold=TONE_MIN),
         caller_whole=tone_power(samples, rate, CALLER_TONE_HZ),
         agent_whole=tone_power(samples, rate, AGENT_TONE_HZ),
     )

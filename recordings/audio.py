@@ -209,6 +209,22 @@ def tone_power(samples: npt.NDArray[np.generic], rate: int, freq_hz: float) -> f
     return float((2 * abs(total) / count) ** 2)
 
 
+def tone_presence(
+    samples: npt.NDArray[np.generic], rate: int, freq_hz: float, *, threshold: float, window_ms: int = 100
+) -> float:
+    """The share of `window_ms` windows in which `freq_hz` is present (tone_power >= threshold).
+
+    Measured per window rather than over the whole file: a single-frequency DFT over many seconds adds a
+    tone up coherently, and each phase slip (a 20 ms frame a jitter buffer drops or conceals) cancels part
+    of it, so a voice heard throughout can read as absent. The first and last windows are left out: a
+    party may start or stop inside them.
+    """
+    size = rate * window_ms // 1000
+    starts = range(size, len(samples) - 2 * size + 1, size)
+    present = [tone_power(samples[start : start + size], rate, freq_hz) >= threshold for start in starts]
+    return sum(present) / len(present) if present else 0.0
+
+
 # --- Reading and transcoding ------------------------------------------------------------------------
 
 

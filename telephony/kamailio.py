@@ -168,6 +168,7 @@ def kamailio_config_render(cfg: FrontDoorConfig) -> str:
         domain=cfg.domain,
         line=cfg.line_number,
         children=cfg.children,
+        max_branches=min(MAX_BRANCHES_LIMIT, max(DEFAULT_BRANCHES, len(cfg.workers) + 1)),
         ctl_socket=cfg.ctl_socket,
         dispatcher_list=cfg.dispatcher_list_path,
         probe_interval_s=cfg.probe_interval_s,
@@ -179,6 +180,9 @@ def kamailio_config_render(cfg: FrontDoorConfig) -> str:
         no_phone=no_phone,
         dispatcher_set=DISPATCHER_SET,
     )
+
+
+DEFAULT_BRANCHES, MAX_BRANCHES_LIMIT = 12, 31  # Kamailio 5.6's default and ceiling (tm branches)
 
 
 def kamailio_config_write(cfg: FrontDoorConfig) -> Path:

@@ -75,7 +75,7 @@ class Phase(StrEnum):
 class Session:
     """One caller on this handler, from INVITE to hang-up."""
 
-    caller: Leg
+    caller: Leg | GoneLeg
     sip_call_id: str
     caller_uri: str
     dialled: str
@@ -109,6 +109,22 @@ class Session:
         return self.arrived_at + timedelta(seconds=now - self.arrived_mono)
 
 
+class GoneLeg:
+    """Stands in for a caller's leg that pjsua2 has disconnected (the Call object itself is dropped)."""
+
+    role = "caller"
+    disconnected = True
+    hanging_up = True
+
+    def audio_media(self) -> None:
+        return None
+
+    def answer(self, operation: pj.CallOpParam) -> None:
+        """Nothing to answer: callers check `disconnected` first."""
+
+
+GONE = GoneLeg()
+
 _REQUEST_USER = re.compile(r"^INVITE\s+(?:sips?:)?(?:([^@;>\s]+)@)?", re.IGNORECASE)
 
 
@@ -130,6 +146,7 @@ class Line:
         self.released: list[object] = []  # pjsua2 objects dropped on the next poll, never in a callback
         self.inbox: queue.Queue[Callable[[], None]] = queue.Queue()
         self.accepting = True
+        self.finished_cleanly = False  # every call ended and recorded before the loop stopped
         self.endpoint: pj.Endpoint | None = None
         self.account: LineAccount | None = None
 
@@ -154,6 +171,7 @@ class Line:
             deadline = time.monotonic() + RECORDING_SETTLE_S + 0.5
             while time.monotonic() < deadline:  # the last recordings' facts are queued by timers
                 self._poll()
+            self.finished_cleanly = not self.sessions
         finally:
             self._shutdown()
 
@@ -164,13 +182,29 @@ class Line:
         self.released.clear()
         while True:
             try:
-                self.inbox.get_nowait()()
+                action = self.inbox.get_nowait()
             except queue.Empty:
                 break
+            try:
+                action()
+            except Exception:  # the loop outlives one bad action; the call it was for is ended
+                log.exception("an action on the SIP thread failed")
         now = time.monotonic()
         for session in list(self.sessions.values()):
-            self._tick(session, now)
+            try:
+                self._tick(session, now)
+            except Exception:
+                log.exception("call %s: error while ticking; the call is ended", session.sip_call_id)
+                self._fail(session)
         self.ledger.calls_active = len(self.sessions)
+
+    def _fail(self, session: Session) -> None:
+        """End a call our code could not go on with (recorded as ended by `error`, recording kept)."""
+        try:
+            self._hangup_all(session, "error")
+        except Exception:
+            log.exception("call %s: could not end it cleanly", session.sip_call_id)
+            self.sessions.pop(session.sip_call_id, None)
 
     def _shutdown(self) -> None:
         for leg in self.legs:
@@ -241,15 +275,29 @@ class Line:
         session = leg.session
         try:
             self._leg_state(leg, session, info)
+        except Exception:  # a callback must not raise into pjsua2; the call is ended instead
+            log.exception("call %s: error in a call-state callback", info.callIdString)
+            if isinstance(session, Session):
+                self._fail(session)
         finally:
             if leg.disconnected:
-                leg.session = None  # break the leg ↔ session cycle: the Call must go before libDestroy
+                self._forget(leg, session)
+
+    def _forget(self, leg: Leg, session: object | None) -> None:
+        """Drop every reference to a disconnected leg while its DISCONNECTED callback runs. pjsua2 frees
+        the call id as the callback returns and may give it to the next INVITE at once; a Call object
+        destroyed after that would hang the new call up (603). Destroyed here, it is harmless."""
+        self.legs.discard(leg)
+        leg.session = None
+        if isinstance(session, Session):
+            if session.caller is leg:
+                session.caller = GONE
+            if session.agent is leg:
+                session.agent = None
 
     def _leg_state(self, leg: Leg, session: object | None, info: pj.CallInfo) -> None:
         if info.state == pj.PJSIP_INV_STATE_DISCONNECTED:
             leg.disconnected = True
-            self.legs.discard(leg)
-            self.released.append(leg)
         if not isinstance(session, Session):
             return
         now = time.monotonic()
@@ -260,6 +308,14 @@ class Line:
             self._agent_state(session, leg, info, now)
 
     def leg_media(self, leg: Leg) -> None:
+        try:
+            self._leg_media(leg)
+        except Exception:
+            log.exception("call %s: error in a media callback", getattr(leg.session, "sip_call_id", "?"))
+            if isinstance(leg.session, Session):
+                self._fail(leg.session)
+
+    def _leg_media(self, leg: Leg) -> None:
         session = leg.session
         if not isinstance(session, Session) or session.phase == Phase.ENDED:
             return
@@ -440,9 +496,11 @@ class Line:
     def _connect(self, session: Session, now: float) -> None:
         """The agent answered and the caller has heard the notice: 200 OK to the caller, then bridge."""
         self._stop_audio(session)
+        if not self._answer(session, 200):  # the caller went in this very poll
+            self._finish(session, now, "caller", 0)
+            return
         session.phase = Phase.CONNECTED
         session.answered_mono = now
-        session.caller.answer(call_op(200))
         self._record(
             session, FactKind.ANSWERED, now, wait_ms=session.elapsed_ms(now), agent_id=session.answered_by
         )
@@ -491,7 +549,9 @@ class Line:
         if session.agent is not None:
             self._hangup_leg(session.agent)
         self._stop_audio(session)
-        session.caller.answer(call_op(200))
+        if not self._answer(session, 200):
+            self._finish(session, now, "caller", 0)
+            return
         self._play(session, "all_busy")
 
     def _caller_gone(self, session: Session, now: float, status: int) -> None:
@@ -542,13 +602,24 @@ class Line:
             self._later(RECORDING_SETTLE_S, lambda: self.ledger.record(fact))
         self.sessions.pop(session.sip_call_id, None)
 
+    def _answer(self, session: Session, status: int) -> bool:
+        """Answer the caller; False when the caller has gone meanwhile (their INVITE is over)."""
+        if session.caller.disconnected:
+            return False
+        try:
+            session.caller.answer(call_op(status))
+        except pj.Error as error:
+            log.warning("call %s: cannot answer %d (%s)", session.sip_call_id, status, error.info())
+            return False
+        return True
+
     def _later(self, delay_s: float, action: Callable[[], None]) -> None:
         timer = threading.Timer(delay_s, lambda: self.inbox.put(action))
         timer.daemon = True
         timer.start()
 
-    def _hangup_leg(self, leg: Leg, status: int = 0) -> None:
-        if leg.disconnected or leg.hanging_up:
+    def _hangup_leg(self, leg: Leg | GoneLeg, status: int = 0) -> None:
+        if isinstance(leg, GoneLeg) or leg.disconnected or leg.hanging_up:
             return
         leg.hanging_up = True
         try:

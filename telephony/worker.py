@@ -89,14 +89,18 @@ def handler_run(address: HandlerAddress, stop: threading.Event) -> None:
         target=_settings_refresh, args=(line, address, stop), name="settings", daemon=True
     )
     refresher.start()
+    ended_cleanly = False
     try:
         line.run(stop, drain_s=float(settings.CC_SIP_DRAIN_SECONDS))
+        ended_cleanly = line.finished_cleanly
     finally:
         ledger.stop()
         ledger.join(timeout=60)
         journal.close()
-        if not ledger.is_alive() and ledger.items.empty():
-            journal.path.unlink(missing_ok=True)  # every fact of this run is in the ledger
+        # Only a run that ended every call and applied every fact leaves nothing to recover; otherwise
+        # the journal stays, and the next start records the open calls as dropped.
+        if ended_cleanly and not ledger.is_alive() and ledger.items.empty():
+            journal.path.unlink(missing_ok=True)
 
 
 def _settings_refresh(line: Line, address: HandlerAddress, stop: threading.Event) -> None:

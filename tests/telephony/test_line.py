@@ -8,13 +8,15 @@ import time
 from datetime import datetime
 from pathlib import Path
 
+import numpy as np
+import numpy.typing as npt
 import pytest
 import soundfile
 
 from agents.models import AbsenceKind, AgentStatus, Person
 from agents.services import absence_create
 from contact_centre.models import Event, EventKind, Interaction
-from recordings.audio import tone_power
+from recordings.audio import tone_presence
 from recordings.models import Recording
 from sla.models import Clock
 from telephony.models import Prompt, PromptCode
@@ -36,6 +38,11 @@ pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 MONDAY_10 = riga(2026, 11, 23, 10, 0)
 TONE = 0.25**2 * 0.5  # tone_power of a 0.25-FS tone is 0.0625; half of it is a clear "present"
+
+
+def _heard(samples: npt.NDArray[np.int16], freq_hz: float) -> float:
+    """The share of 100 ms windows holding the tone (robust to a frame a jitter buffer slipped)."""
+    return tone_presence(samples, 8000, freq_hz, threshold=TONE)
 
 
 def _kinds(interaction: Interaction) -> list[str]:
@@ -84,9 +91,9 @@ def test_a_call_answered_on_the_second_ring_meets_ph_ring_and_is_recorded_with_b
     assert clock.state == "met"
     assert clock.detail["rings"] == 2
     recording = Recording.objects.get()
-    samples, rate = soundfile.read(line.recordings_dir / recording.path, dtype="int16")
-    assert tone_power(samples, rate, CALLER_TONE_HZ) > TONE
-    assert tone_power(samples, rate, AGENT_TONE_HZ) > TONE
+    samples, _ = soundfile.read(line.recordings_dir / recording.path, dtype="int16")
+    assert _heard(samples, CALLER_TONE_HZ) > 0.8
+    assert _heard(samples, AGENT_TONE_HZ) > 0.8
     assert interaction.clocks.get(rule_id="PH-REC").state == "met"
 
 
@@ -104,19 +111,19 @@ def test_the_caller_hears_the_agent_and_the_agent_hears_the_caller(
 
     assert result.rc == 0, result.explain()
     last_2_s = slice(-2 * 8000, None)  # the conversation; before it the caller heard the notice
-    assert tone_power(heard_by_caller[last_2_s], 8000, AGENT_TONE_HZ) > TONE
-    assert tone_power(heard_by_caller[last_2_s], 8000, CALLER_TONE_HZ) < TONE / 10
-    assert tone_power(heard_by_agent[last_2_s], 8000, CALLER_TONE_HZ) > TONE
-    assert tone_power(heard_by_agent[last_2_s], 8000, AGENT_TONE_HZ) < TONE / 10
+    assert _heard(heard_by_caller[last_2_s], AGENT_TONE_HZ) > 0.8
+    assert _heard(heard_by_caller[last_2_s], CALLER_TONE_HZ) < 0.1
+    assert _heard(heard_by_agent[last_2_s], CALLER_TONE_HZ) > 0.8
+    assert _heard(heard_by_agent[last_2_s], AGENT_TONE_HZ) < 0.1
     # Recorded apart as well (CC_SIP_RECORD_SPLIT): each party on their own file.
     _recorded()
     recording = Recording.objects.get()
     caller_only, _ = soundfile.read(line.recordings_dir / recording.caller_path, dtype="int16")
     agent_only, _ = soundfile.read(line.recordings_dir / recording.agent_path, dtype="int16")
-    assert tone_power(caller_only, 8000, CALLER_TONE_HZ) > TONE
-    assert tone_power(caller_only, 8000, AGENT_TONE_HZ) < TONE / 10
-    assert tone_power(agent_only, 8000, AGENT_TONE_HZ) > TONE
-    assert tone_power(agent_only, 8000, CALLER_TONE_HZ) < TONE / 10
+    assert _heard(caller_only, CALLER_TONE_HZ) > 0.8
+    assert _heard(caller_only, AGENT_TONE_HZ) < 0.1
+    assert _heard(agent_only, AGENT_TONE_HZ) > 0.8
+    assert _heard(agent_only, CALLER_TONE_HZ) < 0.1
 
 
 def test_a_call_answered_at_16_seconds_breaches_ph_ring_with_four_rings(
