@@ -11,7 +11,13 @@ capture server (tests/mailpeers.py), then runs the product's own processes as su
     IDLE push back by 0.5 s; Zammad, for comparison, polls IMAP every 30 s.
 (b) Backlog: N messages (default 10,000) already in INBOX when the watcher starts (the worker is
     stopped, so the figure is the watcher's own: ledger rows and acknowledgements queued).
-    Target: ≥ 400 messages/s. The watcher's peak memory (VmHWM) is printed for both.
+    Target: ≥ 400 messages/s. Two figures: the total, from launching `manage.py mailwatch` (Python and
+    Django start-up, the Redis lock) to the last batch committed; and the backlog itself, from the
+    watcher's first heartbeat (lock held, folder threads starting, before the IMAP login) to the last
+    batch committed. The end is when INBOX's checkpoint reaches the last UID: the checkpoint is committed
+    with its batch, so every row of the backlog is visible then. The rows are then counted: every message
+    stored once, one interaction and one acknowledgement each, or the benchmark fails.
+    The watcher's peak memory (VmHWM) is printed for both runs.
 """
 
 from __future__ import annotations
@@ -27,6 +33,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from email.message import EmailMessage
 from email.policy import SMTP
@@ -34,6 +41,8 @@ from email.utils import format_datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+LMTP_CONNECTIONS = 4  # the backlog is delivered over several connections: only the setup gets faster
+END_POLL_S = 0.01  # the backlog's end is seen within this; one primary-key read of one row each time
 BODY = "Labdien! Lūdzu, atsūtiet konta izrakstu par oktobri. Paldies.\n" * 20  # about 1.3 kB, like real mail
 
 
@@ -117,6 +126,19 @@ def peak_rss_mib(process: subprocess.Popen[bytes]) -> float:
     return float("nan")
 
 
+def cpu_seconds(process: subprocess.Popen[bytes]) -> float:
+    """CPU time (user + system) the process has used so far."""
+    fields = Path(f"/proc/{process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def machine_busy_seconds() -> float:
+    """CPU time all cores have spent busy since boot, every process's (the benchmark shares the host)."""
+    ticks = [int(value) for value in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = ticks[3] + ticks[4]  # idle and iowait
+    return (sum(ticks) - idle) / os.sysconf("SC_CLK_TCK")
+
+
 def wait_for(condition: Callable[[], bool], timeout: float, what: str) -> None:
     deadline = time.monotonic() + timeout
     while not condition():
@@ -143,10 +165,11 @@ def setup_django(peers: Peers) -> None:
     call_command("migrate", verbosity=0)
 
 
-def count_rows() -> tuple[int, int]:
+def count_rows() -> tuple[int, int, int]:
+    from contact_centre.models import Interaction
     from mail.models import OutboundMail, StoredMessage
 
-    return StoredMessage.objects.count(), OutboundMail.objects.count()
+    return StoredMessage.objects.count(), OutboundMail.objects.count(), Interaction.objects.count()
 
 
 def deliver_paced(peers: Peers, count: int) -> tuple[dict[str, float], dict[str, float]]:
@@ -185,7 +208,11 @@ def latency_run(peers: Peers, count: int) -> None:
     try:
         time.sleep(4)  # both processes up and the watcher idling
         delivered, delivered_wall = deliver_paced(peers, count)
-        all_acknowledged = lambda: (peers.collect_arrivals(), len(peers.arrivals) >= count)[1]  # noqa: E731
+
+        def all_acknowledged() -> bool:
+            peers.collect_arrivals()
+            return len(peers.arrivals) >= count
+
         wait_for(all_acknowledged, 120, "every acknowledgement")
         watcher_mib = peak_rss_mib(watcher)
     finally:
@@ -209,29 +236,97 @@ def summary(values: list[float]) -> str:
     return f"p50 {p50:.3f} s   p95 {p95:.3f} s   max {max(values):.3f} s"
 
 
+def deliver_backlog(peers: Peers, count: int) -> int:
+    """Put `count` messages in INBOX over LMTP; return the highest UID in INBOX afterwards."""
+
+    def deliver(part: int) -> None:
+        lmtp = smtplib.LMTP(peers.dovecot.host, peers.dovecot.lmtp_port)
+        for i in range(part, count, LMTP_CONNECTIONS):
+            lmtp.sendmail("klients@example.org", [peers.mailbox], message(i, "b"))
+        lmtp.quit()
+
+    with ThreadPoolExecutor(LMTP_CONNECTIONS) as pool:
+        list(pool.map(deliver, range(LMTP_CONNECTIONS)))
+    client = peers.dovecot.client(peers.mailbox, "INBOX")
+    try:
+        return max(client.search(["ALL"]))
+    finally:
+        client.logout()
+
+
+def first_heartbeat_at(launched_at: float, timeout: float) -> float:
+    """The new watcher's first heartbeat (epoch seconds): written once it holds the lock, then every 10 s."""
+    from mail.models import Mailbox
+
+    since = datetime.fromtimestamp(launched_at).astimezone()
+    beats = Mailbox.objects.filter(heartbeat_at__gte=since).values_list("heartbeat_at", flat=True)
+    wait_for(beats.exists, timeout, "the watcher's first heartbeat")
+    return min(beat.timestamp() for beat in beats if beat is not None)
+
+
+def checkpoint_reached(last_uid: int) -> Callable[[], bool]:
+    from mail.models import FolderCheckpoint
+
+    inbox = FolderCheckpoint.objects.filter(folder="INBOX", last_uid__gte=last_uid)
+    return inbox.exists
+
+
+def backlog_check(before: tuple[int, int, int], count: int) -> None:
+    """Nothing lost, nothing doubled: each backlog message stored once, with one interaction and one
+    acknowledgement (distinct senders, so the one-per-sender-a-day rule withholds none)."""
+    from mail.models import OutboundMail, StoredMessage
+
+    after = count_rows()
+    added = tuple(b - a for a, b in zip(before, after, strict=True))
+    stored_ids = StoredMessage.objects.filter(message_id__startswith="bench-b-").values("message_id")
+    answered = OutboundMail.objects.filter(in_reply_to__startswith="bench-b-").values("in_reply_to")
+    distinct = (stored_ids.distinct().count(), answered.distinct().count())
+    if added != (count, count, count) or distinct != (count, count):
+        raise SystemExit(
+            f"benchmark failed: {count} messages gave (stored, acknowledgements, interactions) {added}, "
+            f"distinct (stored, acknowledged) {distinct}"
+        )
+
+
 def backlog_run(peers: Peers, count: int) -> None:
-    stored_before, queued_before = count_rows()
+    before = count_rows()
     started = time.monotonic()
-    lmtp = smtplib.LMTP(peers.dovecot.host, peers.dovecot.lmtp_port)
-    for i in range(count):
-        lmtp.sendmail("klients@example.org", [peers.mailbox], message(i, "b"))
-    lmtp.quit()
+    last_uid = deliver_backlog(peers, count)
     print(f"(b) backlog: {count} messages put in INBOX over LMTP in {time.monotonic() - started:.1f} s")
 
+    busy_before = machine_busy_seconds()
+    launched_at = time.time()
     watcher = start_process([sys.executable, "manage.py", "mailwatch"], peers.env(), "mailwatch-b")
     try:
-        started = time.monotonic()
-        done = (stored_before + count, queued_before + count)
-        wait_for(lambda: count_rows() == done, 900, "the whole backlog")
-        elapsed = time.monotonic() - started
-        watcher_mib = peak_rss_mib(watcher)
+        working_from = first_heartbeat_at(launched_at, 60)
+        deadline = time.monotonic() + 900
+        reached = checkpoint_reached(last_uid)
+        while not reached():
+            if time.monotonic() > deadline:
+                raise SystemExit("benchmark failed: the whole backlog not stored within 900 s")
+            time.sleep(END_POLL_S)
+        done_at = time.time()
+        watcher_mib, watcher_cpu = peak_rss_mib(watcher), cpu_seconds(watcher)
+        busy = machine_busy_seconds() - busy_before
     finally:
         stop_process(watcher)
+    backlog_check(before, count)
+    total, backlog = done_at - launched_at, done_at - working_from
+    print(f"    stored, interactions opened and acknowledgements queued for all {count}: each once")
     print(
-        f"    ingested end to end (ledger + acknowledgement queued) in {elapsed:.1f} s, process start "
-        f"included: {count / elapsed:.0f} messages/s   (target >= 400/s)"
+        f"    backlog, first heartbeat to last commit: {backlog:5.1f} s = {count / backlog:4.0f} messages/s"
+        "   (target >= 400/s)"
+    )
+    print(
+        f"    total, process launch included:          {total:5.1f} s = {count / total:4.0f} messages/s"
+        f"   (start-up {working_from - launched_at:.1f} s)"
     )
     print(f"    mailwatch peak memory:   {watcher_mib:.1f} MiB")
+    cores = os.cpu_count() or 1
+    print(
+        f"    CPU over the total: mailwatch {watcher_cpu:.1f} s; the host's {cores} cores busy "
+        f"{100 * busy / (cores * total):.0f}% (all processes, not only this benchmark's)"
+    )
 
 
 def main() -> int:

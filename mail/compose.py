@@ -4,6 +4,7 @@ link (EM-FEEDBACK), and the raw bytes with the threading and RFC 3834 headers.
 
 from __future__ import annotations
 
+import functools
 import re
 import uuid
 from collections.abc import Mapping, Sequence
@@ -58,9 +59,16 @@ def signature_for(person: Person | None, mailbox: Mailbox) -> str:
 def template_render(template: MailTemplate, context: Mapping[str, Any]) -> tuple[str, str]:
     """(subject, body) of a template; plain text, so no HTML escaping."""
     ctx = Context(dict(context), autoescape=False)
-    subject = Template(template.subject).render(ctx).strip()
-    body = Template(template.body).render(ctx).strip() + "\n"
+    subject = _compiled(template.subject).render(ctx).strip()
+    body = _compiled(template.body).render(ctx).strip() + "\n"
     return " ".join(subject.split()), body
+
+
+@functools.lru_cache(maxsize=64)
+def _compiled(source: str) -> Template:
+    """A template compiled once per text (an edit in the admin is a new text): compiling costs more than
+    rendering, and a backlog renders the same acknowledgement thousands of times."""
+    return Template(source)
 
 
 def date_lv(day: date) -> str:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from email.parser import BytesHeaderParser
 from email.policy import default as default_policy
@@ -61,6 +61,9 @@ class FetchedMessage:
     imap_uid: int
     raw: bytes
     internal_date: datetime  # aware: when our server received (or filed) it
+    # `message_parse(raw)` when it was parsed already (the bulk path hands on what it leaves to
+    # `message_ingest` with its parse, so as not to parse it twice); None: parsed when it is recorded.
+    parsed: ParsedMail | UnparseableMail | None = field(default=None, compare=False, repr=False)
 
 
 class IngestOutcome(StrEnum):
@@ -75,12 +78,9 @@ def message_ingest(*, mailbox: Mailbox, fetched: FetchedMessage) -> IngestOutcom
     Side effects: a StoredMessage, ledger events, queued outbound mail; or a QuarantinedMessage.
     Database errors propagate (the watcher retries the message later); odd mail never does.
     """
-    try:
-        parsed = mail_parse(
-            fetched.raw, own_addresses=own_addresses(), own_message_id_domain=message_id_domain()
-        )
-    except UnparseableMail as error:
-        return message_quarantine(mailbox=mailbox, fetched=fetched, reason=f"unparseable: {error.reason}")
+    parsed = _read(fetched)
+    if isinstance(parsed, UnparseableMail):
+        return message_quarantine(mailbox=mailbox, fetched=fetched, reason=f"unparseable: {parsed.reason}")
     if _already_stored(mailbox, fetched.folder, parsed.source_id):
         return IngestOutcome.DUPLICATE
     try:
@@ -132,15 +132,25 @@ def messages_ingest_bulk(*, mailbox: Mailbox, batch: Sequence[FetchedMessage]) -
 def _bulk_candidates(
     mailbox: Mailbox, batch: Sequence[FetchedMessage]
 ) -> tuple[list[tuple[FetchedMessage, ParsedMail]], list[FetchedMessage]]:
-    parsed_batch = [(fetched, _parsed_or_none(fetched)) for fetched in batch]
+    parsed_batch = [(fetched, _read(fetched)) for fetched in batch]
     handlers = handler_addresses(
-        {address for _, parsed in parsed_batch if parsed for address in parsed.to + parsed.cc}
+        {
+            address
+            for _, parsed in parsed_batch
+            if isinstance(parsed, ParsedMail)
+            for address in parsed.to + parsed.cc
+        }
     )
     simple: dict[str, tuple[FetchedMessage, ParsedMail]] = {}
     rest: list[FetchedMessage] = []
     for fetched, parsed in parsed_batch:
-        if parsed is None or not _opens_a_matter(parsed, handlers) or parsed.source_id in simple:
-            rest.append(fetched)  # unreadable, threaded, to a handler, a bounce, or twice in the batch
+        if (
+            isinstance(parsed, UnparseableMail)
+            or not _opens_a_matter(parsed, handlers)
+            or parsed.source_id in simple
+        ):
+            # Unreadable, threaded, to a handler, a bounce, or twice in the batch: one by one, as parsed.
+            rest.append(replace(fetched, parsed=parsed))
         else:
             simple[parsed.source_id] = (fetched, parsed)
     stored = set(
@@ -151,13 +161,19 @@ def _bulk_candidates(
     return [pair for source_id, pair in simple.items() if source_id not in stored], rest
 
 
-def _parsed_or_none(fetched: FetchedMessage) -> ParsedMail | None:
+def message_parse(raw: bytes) -> ParsedMail | UnparseableMail:
+    """`raw` parsed as our mailbox sees it (our own addresses and Message-ID domain), or why it cannot be.
+
+    A parser bug still raises.
+    """
     try:
-        return mail_parse(
-            fetched.raw, own_addresses=own_addresses(), own_message_id_domain=message_id_domain()
-        )
-    except UnparseableMail:
-        return None  # message_ingest quarantines it, with the reason
+        return mail_parse(raw, own_addresses=own_addresses(), own_message_id_domain=message_id_domain())
+    except UnparseableMail as error:
+        return error
+
+
+def _read(fetched: FetchedMessage) -> ParsedMail | UnparseableMail:
+    return fetched.parsed if fetched.parsed is not None else message_parse(fetched.raw)
 
 
 def _opens_a_matter(parsed: ParsedMail, handlers: set[str]) -> bool:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import base64
 import binascii
 import codecs
+import functools
 import hashlib
 import re
 from collections.abc import Collection, Iterable
@@ -84,15 +85,33 @@ _EMAIL_PACKAGE_ERRORS = (MessageError, LookupError, ValueError, TypeError, Attri
 
 
 class _ForgivingPolicy(EmailPolicy):
-    """policy.default, except that a header the registry cannot parse is handed over as its raw string."""
+    """policy.default, except that a header the registry cannot parse is handed over as its raw string.
+
+    Parsed headers are memoised: the email package parses a header again on every read, and reading one
+    plain-text part asks for its Content-Type about ten times (type, main type, charset, filename...),
+    each time through a freshly built header class. A parsed header is immutable (a str with read-only
+    params), so one parse per distinct (name, value) gives the same objects for a fraction of the cost.
+    """
 
     def header_fetch_parse(self, name: str, value: str) -> Any:
-        try:
-            return super().header_fetch_parse(name, value)
-        except _EMAIL_PACKAGE_ERRORS:
-            # Python 3.11's registry raises IndexError on some damaged parameter lists ("name*0*" with no
-            # value), even from inside the parser. Message's own methods read a plain string the legacy way.
-            return re.sub(r"[\r\n]", "", value)
+        if type(value) is str and len(value) <= _MEMO_MAX_VALUE:
+            return _header_memo(self, name, value)
+        return _header_parsed(self, name, value)
+
+
+def _header_parsed(policy: EmailPolicy, name: str, value: str) -> Any:
+    try:
+        return EmailPolicy.header_fetch_parse(policy, name, value)
+    except _EMAIL_PACKAGE_ERRORS:
+        # Python 3.11's registry raises IndexError on some damaged parameter lists ("name*0*" with no
+        # value), even from inside the parser. Message's own methods read a plain string the legacy way.
+        return re.sub(r"[\r\n]", "", value)
+
+
+# MIME headers (Content-Type, -Transfer-Encoding, -Disposition) repeat across messages; a long value is
+# rare and parsed as before. At most about 2 MB of header text is held.
+_MEMO_MAX_VALUE = 1000
+_header_memo = functools.lru_cache(maxsize=2048)(_header_parsed)
 
 
 _PARSER = BytesParser(policy=_ForgivingPolicy())
@@ -299,6 +318,7 @@ def _unique(items: Iterable[str]) -> tuple[str, ...]:
 # --- Text decoding -------------------------------------------------------------------------------------
 
 
+@functools.lru_cache(maxsize=256)  # a handful of labels, asked for by every header and part
 def _codec(charset: str | None) -> str | None:
     """Python's codec name for a MIME charset, or None when there is no such text codec."""
     name = (charset or "").strip().strip("\"'").lower()

@@ -77,7 +77,10 @@ class AckTerms:
         template = MailTemplate.objects.filter(kind=TemplateKind.ACKNOWLEDGEMENT, active=True).order_by(
             "code"
         )
-        return cls(template.first(), current_calendar(), policy_get(EM_ACK), policy_get(EM_REPLY))
+        policies = {policy.rule_id: policy for policy in Policy.objects.all()}  # one query for both
+        return cls(
+            template.first(), current_calendar(), policy_get(EM_ACK, policies), policy_get(EM_REPLY, policies)
+        )
 
 
 def acknowledgement_queue(

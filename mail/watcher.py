@@ -1,5 +1,6 @@
 """The mail watcher (`manage.py mailwatch`): INBOX and Sent, each on its own IMAP connection (IDLE
-watches one selected folder per connection), with a catch-up scan by UID on every (re)connect.
+watches one selected folder per connection), with a catch-up scan by UID on every (re)connect. A scan
+reads in batches (mail.fetch): the next batch is fetched while the current one is parsed and stored.
 
 Never loses a message: the checkpoint (UIDVALIDITY, last UID) moves only past messages that were stored
 or quarantined; a database or network error ends the session and it starts again from the checkpoint.
@@ -10,11 +11,12 @@ BODY.PEEK, so not even the \\Seen flag changes. One watcher per mailbox: a Redis
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import random
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from datetime import date, datetime
 
 import redis
@@ -32,6 +34,7 @@ from imapclient.exceptions import IMAPClientError
 from redis.exceptions import LockError, LockNotOwnedError, RedisError
 
 from mail.config import ImapSettings
+from mail.fetch import Batch, BatchReader
 from mail.imap import imap_connect
 from mail.ingest import FetchedMessage, message_ingest, message_quarantine, messages_ingest_bulk
 from mail.models import FolderCheckpoint, FolderRole, Mailbox
@@ -44,8 +47,6 @@ logger = logging.getLogger(__name__)
 # NOOP and the IDLE command is announced to nobody until then.
 IDLE_RENEW_S = 60
 IDLE_POLL_S = 1.0  # how quickly a watcher notices SIGTERM while idling
-FETCH_MAX_MESSAGES = 100
-FETCH_MAX_BYTES = 16 * 1024 * 1024  # one FETCH holds at most this much mail in memory
 BULK_FROM = 2  # a lone message (the usual IDLE push) takes the one-by-one path: no gain in bulk
 BACKOFF_FIRST_S, BACKOFF_MAX_S = 1.0, 60.0
 LOCK_TTL_S, LOCK_RENEW_S, LOCK_POLL_S = 30, 10.0, 2.0
@@ -149,33 +150,34 @@ class FolderWatcher:
                 if _announced_new_mail(client):
                     continue
                 break
-            for batch in _batches(client, uids):
-                if self.stop.is_set():
-                    break
-                self._ingest_batch(client, checkpoint, batch)
+            make = functools.partial(self._message, checkpoint)
+            with BatchReader(client, uids, make, name=f"mailwatch-{self.role}-fetch") as reader:
+                for batch in reader:
+                    if self.stop.is_set():
+                        break
+                    self._ingest_batch(checkpoint, batch)
         FolderCheckpoint.objects.filter(pk=checkpoint.pk).update(last_scan_at=timezone.now())
 
-    def _ingest_batch(self, client: IMAPClient, checkpoint: FolderCheckpoint, uids: Sequence[int]) -> None:
+    def _ingest_batch(self, checkpoint: FolderCheckpoint, batch: Batch) -> None:
         """Store one FETCH worth of messages and move the checkpoint past them, in one transaction.
 
         All or nothing: after a crash or a lost connection the batch is read again and nothing of it was
         kept, so the checkpoint can never run ahead of what was stored. One commit for the batch is also
         what makes a backlog fast. The ledger's chain lock is held until the commit (a batch is at most
-        FETCH_MAX_MESSAGES messages; while idling it is one).
+        mail.fetch.FETCH_MAX_MESSAGES messages; while idling it is one).
         """
-        fetched = client.fetch(uids, ["BODY.PEEK[]", "INTERNALDATE"])
-        # None: expunged since the SEARCH.
-        messages = [self._message(checkpoint, uid, fetched[uid]) for uid in uids if uid in fetched]
+        last_uid = batch.uids[-1]
         with transaction.atomic():
-            for message in self._ingest_bulk(messages):
+            for message in self._ingest_bulk(batch.messages):
                 self._ingest_one(message)
             # Conditional: a watcher that lost the lock a moment ago never moves it back or across a reset.
             FolderCheckpoint.objects.filter(
-                pk=checkpoint.pk, imap_uidvalidity=checkpoint.imap_uidvalidity, last_uid__lt=uids[-1]
-            ).update(last_uid=uids[-1])
-        checkpoint.last_uid = uids[-1]
+                pk=checkpoint.pk, imap_uidvalidity=checkpoint.imap_uidvalidity, last_uid__lt=last_uid
+            ).update(last_uid=last_uid)
+        checkpoint.last_uid = last_uid
 
     def _message(self, checkpoint: FolderCheckpoint, uid: int, data: dict[bytes, object]) -> FetchedMessage:
+        """One FETCH response item as a message. Runs in the fetch thread: no database here."""
         raw = data.get(b"BODY[]")
         if not isinstance(raw, bytes):
             raise MessageNotDelivered(f"{self.folder} uid {uid}: no BODY[] in the FETCH response")
@@ -240,22 +242,6 @@ def _aware(value: object) -> datetime:
     if isinstance(value, datetime):
         return value if value.tzinfo is not None else timezone.make_aware(value)
     return timezone.now()  # a server that sends no INTERNALDATE: the moment we saw it is the best we have
-
-
-def _batches(client: IMAPClient, uids: Sequence[int]) -> Iterator[list[int]]:
-    """UIDs in groups small enough to hold in memory (by count and by RFC822.SIZE)."""
-    sizes = client.fetch(uids, ["RFC822.SIZE"])
-    batch: list[int] = []
-    batch_bytes = 0
-    for uid in uids:
-        size = int(sizes.get(uid, {}).get(b"RFC822.SIZE", 0))
-        if batch and (len(batch) >= FETCH_MAX_MESSAGES or batch_bytes + size > FETCH_MAX_BYTES):
-            yield batch
-            batch, batch_bytes = [], 0
-        batch.append(uid)
-        batch_bytes += size
-    if batch:
-        yield batch
 
 
 def _close(client: IMAPClient) -> None:

@@ -3,6 +3,7 @@ replies found in the Sent folder, quarantine. The database is real; the IMAP sid
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import timedelta
 from email import message_from_bytes
 from email.policy import default as default_policy
@@ -465,10 +466,11 @@ def test_a_handler_away_with_both_a_substitute_and_a_phone_forward_passes_mail_t
 # --- A backlog in bulk: the same result as one by one ----------------------------------------------
 
 
-def test_a_batch_in_bulk_records_what_one_by_one_would(mailbox: Mailbox) -> None:
+@pytest.mark.parametrize("parsed_when_fetched", [False, True], ids=["parsed-when-stored", "parsed-ahead"])
+def test_a_batch_in_bulk_records_what_one_by_one_would(mailbox: Mailbox, parsed_when_fetched: bool) -> None:
     from django.db import transaction
 
-    from mail.ingest import messages_ingest_bulk
+    from mail.ingest import message_parse, messages_ingest_bulk
 
     PersonFactory(user__username="liga")
     ingest(mailbox, client_mail(message_id="older@example.org", sender="x@example.org"))
@@ -481,6 +483,8 @@ def test_a_batch_in_bulk_records_what_one_by_one_would(mailbox: Mailbox) -> None
         fetched(b"\x00not mail", TUESDAY_10),
         fetched(client_mail(message_id="older@example.org", sender="x@example.org"), TUESDAY_10),  # stored
     ]
+    if parsed_when_fetched:  # as the watcher's fetch thread hands them over
+        batch = [dataclasses.replace(message, parsed=message_parse(message.raw)) for message in batch]
     with time_machine.travel(TUESDAY_10 + timedelta(seconds=1), tick=False), transaction.atomic():
         rest = messages_ingest_bulk(mailbox=mailbox, batch=batch)
         for message in rest:
