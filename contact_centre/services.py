@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -9,6 +10,8 @@ from typing import Any
 
 from django.contrib.auth.models import User
 from django.db import transaction
+from django.db.models import Case, CharField, Value, When
+from django.db.models.functions import Cast, Concat, LPad
 from django.utils import timezone
 
 from agents.errors import DomainError
@@ -209,9 +212,10 @@ def interactions_open_many(openings: Sequence[Opening]) -> list[tuple[Interactio
     repeated in `openings`) returns the interaction it opened the first time. Result, in input order:
     each opening's interaction, and whether this call opened it.
     """
+    channels, kinds = set(Channel.values), set(EventKind.values)
     for opening in openings:
         _require_aware(opening.occurred_at, "occurred_at")
-        if opening.channel not in Channel.values or opening.kind not in EventKind.values:
+        if opening.channel not in channels or opening.kind not in kinds:
             raise DomainError("opening_invalid", f"Unknown channel or kind in {opening.source_key!r}")
     with transaction.atomic(savepoint=False):
         head = _lock_head()
@@ -222,10 +226,7 @@ def interactions_open_many(openings: Sequence[Opening]) -> list[tuple[Interactio
         }
         fresh = list({o.source_key: o for o in openings if o.source_key not in known}.values())
         interactions = Interaction.objects.bulk_create([_interaction_for(opening) for opening in fresh])
-        for interaction, opening in zip(interactions, fresh, strict=True):
-            year = timezone.localtime(opening.occurred_at).year
-            interaction.reference = f"{REFERENCE_PREFIX}-{year}-{interaction.pk:06d}"
-        Interaction.objects.bulk_update(interactions, ["reference"])
+        _references_set(interactions, fresh)
         Event.objects.bulk_create(_chained_events(head, interactions, fresh))
         head.save(update_fields=["last_seq", "last_hash"])
         if fresh:
@@ -238,6 +239,21 @@ def interactions_open_many(openings: Sequence[Opening]) -> list[tuple[Interactio
         first = opened.pop(key, None)  # popped: a key repeated in `openings` was opened once
         result.append((first, True) if first else (known.get(key) or _opened_by(key), False))
     return result
+
+
+def _references_set(interactions: list[Interaction], openings: list[Opening]) -> None:
+    """VK-<year>-<id, six digits at least> on each: one UPDATE per local year (a backlog spans one or two),
+    not one per row, so the database builds the same string `interaction_open` does."""
+    by_year: dict[int, list[int]] = defaultdict(list)
+    for interaction, opening in zip(interactions, openings, strict=True):
+        year = timezone.localtime(opening.occurred_at).year
+        interaction.reference = f"{REFERENCE_PREFIX}-{year}-{interaction.pk:06d}"
+        by_year[year].append(interaction.pk)
+    digits = Cast("id", CharField())
+    six_at_least = Case(When(id__gt=999_999, then=digits), default=LPad(digits, 6, Value("0")))
+    for year, ids in by_year.items():
+        prefix = Value(f"{REFERENCE_PREFIX}-{year}-")
+        Interaction.objects.filter(pk__in=ids).update(reference=Concat(prefix, six_at_least))
 
 
 def _opened_by(source_key: str) -> Interaction:

@@ -234,5 +234,7 @@ def test_opening_many_at_once_builds_the_same_chain_and_is_idempotent() -> None:
     assert [i.pk for i, _ in again] == [i.pk for i, _ in first[:5]]
     assert Interaction.objects.count() == 6
     assert all(i.reference and i.reference.startswith("VK-2026-") for i, _ in first)
+    stored = dict(Interaction.objects.values_list("pk", "reference"))
+    assert all(stored[i.pk] == i.reference == f"VK-2026-{i.pk:06d}" for i, _ in first)
     assert list(Event.objects.values_list("seq", flat=True)) == [1, 2, 3, 4, 5, 6]
     assert ledger_chain_verify().first_broken_seq is None
