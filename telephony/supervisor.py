@@ -50,6 +50,11 @@ def front_door_config(addresses: list[HandlerAddress]) -> FrontDoorConfig:
         agent_networks=settings.CC_SIP_AGENT_NETWORKS,
         gateway_uri=settings.CC_SIP_GATEWAY,
         ring_timeout_s=max(10, settings.CC_SIP_MAX_WAIT_SECONDS + 60),
+        # A handler answers 100 Trying within milliseconds; one that does not is skipped after a second
+        # (the caller's wait before a handler takes them is not in the ledger's wait), and probed every
+        # second, so a dead one is out of rotation quickly.
+        worker_timeout_ms=1000,
+        probe_interval_s=1,
     )
 
 

@@ -5,19 +5,7 @@ from __future__ import annotations
 import pytest
 from pytest_django.fixtures import Settings
 
-from tests.mailpeers import DovecotServer, SmtpCapture
-
-
-@pytest.fixture
-def smtp_settings(settings: Settings, smtp_server: SmtpCapture) -> SmtpCapture:
-    settings.CC_SMTP_HOST, settings.CC_SMTP_PORT, settings.CC_SMTP_TLS = (
-        smtp_server.host,
-        smtp_server.port,
-        "none",
-    )
-    settings.CC_SMTP_USER = settings.CC_SMTP_PASSWORD = ""
-    settings.CC_SMTP_TIMEOUT = 5.0
-    return smtp_server
+from tests.mailpeers import DovecotServer
 
 
 @pytest.fixture
