@@ -56,9 +56,16 @@ def _deliver_at(user: User, now: datetime, calendar: WorkingCalendar) -> datetim
 
 
 def _alert_create(
-    *, recipient: User, dedupe_key: str, now: datetime, calendar: WorkingCalendar, **fields: object
+    *,
+    recipient: User,
+    dedupe_key: str,
+    now: datetime,
+    calendar: WorkingCalendar,
+    at_once: bool = False,
+    **fields: object,
 ) -> None:
-    """One alert row, once per key (a savepoint absorbs the duplicate a racing sweep may write)."""
+    """One alert row, once per key (a savepoint absorbs the duplicate a racing sweep may write).
+    `at_once` delivers it whatever the hour (a complaint); others wait for office hours."""
     email_state = AlertEmailState.PENDING if recipient.email else AlertEmailState.NONE
     try:
         with transaction.atomic():
@@ -66,7 +73,7 @@ def _alert_create(
                 recipient=recipient,
                 dedupe_key=dedupe_key,
                 created_at=now,
-                deliver_at=_deliver_at(recipient, now, calendar),
+                deliver_at=now if at_once else _deliver_at(recipient, now, calendar),
                 email_state=email_state,
                 **fields,
             )
@@ -246,25 +253,21 @@ def complaint_alerts_raise(clock: Clock) -> None:
     interaction = clock.interaction
     reference, due = interaction.reference or f"#{interaction.pk}", _local(clock.due_at)
     for lead in _team_leads(interaction.unit):
-        try:
-            with transaction.atomic():
-                Alert.objects.create(
-                    recipient=lead,
-                    dedupe_key=f"complaint:{clock.pk}:{lead.pk}",
-                    created_at=now,
-                    deliver_at=now,
-                    email_state=AlertEmailState.PENDING if lead.email else AlertEmailState.NONE,
-                    kind=AlertKind.COMPLAINT,
-                    rule_id=clock.rule_id,
-                    interaction=interaction,
-                    clock=clock,
-                    due_at=clock.due_at,
-                    subject=f"Sūdzība / Complaint: {reference}",
-                    body=(
-                        f"Lieta {reference} atzīmēta kā sūdzība; iznākums klientam jāpaziņo līdz {due}.\n"
-                        f"{reference} was marked as a complaint; the client must hear the outcome by {due}.\n"
-                        f"{interaction.subject}"
-                    ),
-                )
-        except IntegrityError:
-            logger.info("complaint alert for clock %s to %s exists already", clock.pk, lead.pk)
+        _alert_create(
+            recipient=lead,
+            dedupe_key=f"complaint:{clock.pk}:{lead.pk}",
+            now=now,
+            calendar=current_calendar(),
+            at_once=True,
+            kind=AlertKind.COMPLAINT,
+            rule_id=clock.rule_id,
+            interaction=interaction,
+            clock=clock,
+            due_at=clock.due_at,
+            subject=f"Sūdzība / Complaint: {reference}",
+            body=(
+                f"Lieta {reference} atzīmēta kā sūdzība; iznākums klientam jāpaziņo līdz {due}.\n"
+                f"{reference} was marked as a complaint; the client must hear the outcome by {due}.\n"
+                f"{interaction.subject}"
+            ),
+        )
