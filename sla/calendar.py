@@ -14,8 +14,9 @@ handbook's "How deadlines are counted":
 * "Within N working days" of something that arrived at T falls due at the close of office hours on the
   N-th working day after the local calendar date of T.
 
-`WorkingCalendar.build` precomputes every table once: `add_working_days`, the hot path, answers with one
-or two tuple lookups, and the other functions with a bisect at most; none converts time zones or loops.
+`WorkingCalendar.build` precomputes every table once: `add_working_days`, the hot path, answers with
+subscripts into precomputed due times, and the other functions with a bisect at most; none converts
+time zones or loops.
 """
 
 from __future__ import annotations
@@ -71,8 +72,7 @@ class WorkingCalendar:
         "_cum_us",
         "_day_start_ts",
         "_due_local",
-        "_due_utc_after",
-        "_due_utc_before",
+        "_due_utc",
         "_first_ordinal",
         "_holidays",
         "_n_days",
@@ -121,10 +121,10 @@ class WorkingCalendar:
     _utc_day_before: tuple[int, ...]
     _utc_day_after: tuple[int, ...]
     # The hot path's answers, precomputed for 1..PRECOMPUTED_WORKING_DAYS working days: the due time
-    # per local day index, and per UTC day before and after its cut hour; each ends where the range does.
-    _due_local: dict[int, tuple[datetime, ...]]
-    _due_utc_before: dict[int, tuple[datetime, ...]]
-    _due_utc_after: dict[int, tuple[datetime, ...]]
+    # per local date, keyed by its ordinal; and per UTC hour, per UTC day j (the cut hour resolved at
+    # build). Both end where the range does, so that anything outside is a KeyError or IndexError.
+    _due_local: dict[int, dict[int, datetime]]
+    _due_utc: dict[int, tuple[tuple[datetime, ...], ...]]
 
     def __init__(self, **tables: Any) -> None:
         for name in self.__slots__:
@@ -286,21 +286,19 @@ def add_working_days(start_at: datetime, working_days: int, calendar: WorkingCal
     Same as `due_from_basis(local_date(start_at), N)`: the arrival's time of day does not matter, so a
     Tuesday 10:00 and a Tuesday 20:00 arrival are both due at Wednesday's close for N = 1.
     """
-    # The hot path (every clock, every sweep): one or two lookups in precomputed answers. A miss of any
-    # kind (an N outside the tables, an instant outside them, another zone) takes the general path,
-    # which also raises the errors. try/except costs nothing when nothing is raised.
+    # The hot path (every clock, every sweep): two or three subscripts into precomputed answers and
+    # nothing else, since every attribute read here is a measurable share of the call. UTC (what the
+    # database returns) is tested first. A miss of any kind (an N outside the tables, an instant outside
+    # them, another zone) takes the general path, which also raises the errors. try/except costs
+    # nothing when nothing is raised.
     tz = start_at.tzinfo
     try:
         if tz is calendar._utc:
             j = start_at.toordinal() - calendar._utc_first_ordinal
-            if j >= 0:
-                if start_at.hour >= calendar._utc_cut_hour[j]:
-                    return calendar._due_utc_after[working_days][j]
-                return calendar._due_utc_before[working_days][j]
+            if j >= 0:  # a negative index would wrap around
+                return calendar._due_utc[working_days][start_at.hour][j]
         elif tz is calendar.time_zone:
-            i = start_at.toordinal() - calendar._first_ordinal
-            if i >= 0:
-                return calendar._due_local[working_days][i]
+            return calendar._due_local[working_days][start_at.toordinal()]
     except (IndexError, KeyError):
         pass
     return _add_working_days_generally(start_at, working_days, calendar)

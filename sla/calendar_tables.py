@@ -65,9 +65,8 @@ def build_tables(
         "_utc_cut_hour": cut,
         "_utc_day_before": before,
         "_utc_day_after": after,
-        "_due_local": due_tables(range(len(days)), wd_through, close_at),
-        "_due_utc_before": due_tables(before, wd_through, close_at),
-        "_due_utc_after": due_tables(after, wd_through, close_at),
+        "_due_local": due_by_ordinal(days[0].toordinal(), wd_through, close_at),
+        "_due_utc": due_by_utc_hour(before, after, cut, wd_through, close_at),
     }
 
 
@@ -120,6 +119,40 @@ def due_tables(
             column.append(close_at[wd_through[day] + n - 1])
         columns[n] = tuple(column)
     return columns
+
+
+def due_by_ordinal(
+    first_ordinal: int, wd_through: list[int], close_at: tuple[datetime, ...]
+) -> dict[int, dict[int, datetime]]:
+    """Per working-day count N, the due time keyed by the local date's ordinal (date.toordinal()).
+
+    Keyed by the ordinal itself, so that the hot path needs no subtraction and no range check: a day
+    outside the tables is simply a missing key.
+    """
+    return {
+        n: dict(enumerate(column, start=first_ordinal))
+        for n, column in due_tables(range(len(wd_through)), wd_through, close_at).items()
+    }
+
+
+def due_by_utc_hour(
+    before: tuple[int, ...],
+    after: tuple[int, ...],
+    cut: tuple[int, ...],
+    wd_through: list[int],
+    close_at: tuple[datetime, ...],
+) -> dict[int, tuple[tuple[datetime, ...], ...]]:
+    """Per working-day count N, per UTC hour 0-23, the due time per UTC day (as in `due_tables`).
+
+    Resolving the cut hour here spares the hot path a lookup and a comparison per call. Hours that
+    see the same local days share one column: in Riga three per N (before 21:00 UTC, 21:00-21:59,
+    which is already the next day in summer only, and from 22:00).
+    """
+    hour_days = [
+        tuple(a if hour >= c else b for b, a, c in zip(before, after, cut, strict=True)) for hour in range(24)
+    ]
+    distinct = {days: due_tables(days, wd_through, close_at) for days in dict.fromkeys(hour_days)}
+    return {n: tuple(distinct[days][n] for days in hour_days) for n in range(1, PRECOMPUTED_WORKING_DAYS + 1)}
 
 
 def zone_named(name: str) -> ZoneInfo:
