@@ -81,12 +81,13 @@ def _load_clocks(count: int) -> None:
             rule_id, deadline_id = terms[n % len(terms)]
             buffer.write(
                 f"{n // CLOCKS_PER_INTERACTION + 1}\t{rule_id}\t{n}\t{opened.isoformat()}\t{deadline_id}\t"
-                f"pending\t\t{{}}\n"
+                f"pending\t\t{{}}\t{opened.isoformat()}\t0\n"
             )
         _copy_rows(
             raw,
             "sla_clock",
-            "interaction_id, rule_id, opened_by_seq, started_at, deadline_id, state, stop_reason, detail",
+            "interaction_id, rule_id, opened_by_seq, started_at, deadline_id, state, stop_reason, detail, "
+            "created_at, warned_percent",
             buffer,
         )
         cursor.execute("SELECT setval('contact_centre_interaction_id_seq', %s)", [interactions])
