@@ -252,12 +252,13 @@ def complaint_alerts_raise(clock: Clock) -> None:
     now = timezone.now()
     interaction = clock.interaction
     reference, due = interaction.reference or f"#{interaction.pk}", _local(clock.due_at)
+    calendar = current_calendar()
     for lead in _team_leads(interaction.unit):
         _alert_create(
             recipient=lead,
             dedupe_key=f"complaint:{clock.pk}:{lead.pk}",
             now=now,
-            calendar=current_calendar(),
+            calendar=calendar,
             at_once=True,
             kind=AlertKind.COMPLAINT,
             rule_id=clock.rule_id,
