@@ -105,6 +105,8 @@ class EventKind(models.TextChoices):
         "complaint_outcome",
         _("Klientam paziņots sūdzības iznākums / Complaint outcome given"),
     )
+    SLA_BREACHED = "sla_breached", _("Termiņš nokavēts / Deadline breached")
+    SLA_BREACH_WITHDRAWN = "sla_breach_withdrawn", _("Kavējums atsaukts / Breach withdrawn")
     NOTE = "note", _("Piezīme / Note")
     REASSIGNED = "reassigned", _("Nodots citam / Reassigned")
     CLOSED = "closed", _("Slēgts / Closed")

@@ -273,17 +273,60 @@ def _interaction_for(opening: Opening) -> Interaction:
     )
 
 
+@dataclass(frozen=True)
+class Fact:
+    """One event for an existing interaction, for `events_append_many`."""
+
+    interaction_id: int
+    kind: str
+    occurred_at: datetime
+    source_key: str
+    payload: dict[str, Any]
+
+
+def events_append_many(facts: Sequence[Fact]) -> int:
+    """Append many events in a few statements (the sweep's breaches), chained as `event_append` would.
+
+    Side effects: Event rows, the chain tip; after commit, one `ledger_changed`. Idempotency key: each
+    fact's `source_key` (one already recorded, or repeated in `facts`, is stored once). Returns how many
+    events were appended.
+    """
+    for fact in facts:
+        _require_aware(fact.occurred_at, "occurred_at")
+        if fact.kind not in EventKind.values:
+            raise DomainError("event_kind_unknown", f"Unknown event kind {fact.kind!r}")
+    with transaction.atomic(savepoint=False):
+        head = _lock_head()
+        keys = [fact.source_key for fact in facts]
+        known = set(Event.objects.filter(source_key__in=keys).values_list("source_key", flat=True))
+        fresh = list({fact.source_key: fact for fact in facts if fact.source_key not in known}.values())
+        Event.objects.bulk_create(_chained(head, fresh))
+        if fresh:
+            head.save(update_fields=["last_seq", "last_hash"])
+            _announce_after_commit(head.last_seq)
+    return len(fresh)
+
+
 def _chained_events(head: ChainHead, interactions: list[Interaction], openings: list[Opening]) -> list[Event]:
     """The opening events, chained one after another from the (locked) tip; moves the tip along."""
+    facts = [
+        Fact(interaction.pk, opening.kind, opening.occurred_at, opening.source_key, opening.payload)
+        for interaction, opening in zip(interactions, openings, strict=True)
+    ]
+    return _chained(head, facts)
+
+
+def _chained(head: ChainHead, facts: Sequence[Fact]) -> list[Event]:
+    """Events for `facts`, chained one after another from the (locked) tip; moves the tip along."""
     events = []
-    for interaction, opening in zip(interactions, openings, strict=True):
+    for fact in facts:
         event = Event(
             seq=head.last_seq + 1,
-            interaction=interaction,
-            kind=opening.kind,
-            occurred_at=opening.occurred_at,
-            payload=opening.payload,
-            source_key=opening.source_key,
+            interaction_id=fact.interaction_id,
+            kind=fact.kind,
+            occurred_at=fact.occurred_at,
+            payload=fact.payload,
+            source_key=fact.source_key,
             prev_hash=head.last_hash,
         )
         event.hash = event.compute_hash()

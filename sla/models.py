@@ -131,6 +131,13 @@ class Deadline(models.Model):
     due_at = models.DateTimeField()
     previous_due_at = models.DateTimeField(null=True, blank=True)
     recomputed_by = models.ForeignKey("CalendarChange", on_delete=models.PROTECT, null=True, blank=True)
+    # True while the deadline may still have pending clocks: the sweep clears it once it has breached
+    # them all, and opening a clock on it sets it again. The sweep reads only these deadlines, so when
+    # nothing is due it touches no row, however many deadlines history has left behind.
+    sweep_pending = models.BooleanField(default=True, db_default=True)
+    # Set by a calendar edit that moved it: the warnings of its pending clocks are re-planned by the
+    # sweep, a bounded batch at a time, so the edit itself stays a few hundred row writes.
+    warnings_stale = models.BooleanField(default=False, db_default=False)
 
     class Meta:
         ordering = ["due_at"]
@@ -150,7 +157,11 @@ class Deadline(models.Model):
             ),
         ]
         # The sweep walks due times in order and joins to the pending clocks of each.
-        indexes = [models.Index(fields=["due_at"], name="deadline_due")]
+        indexes = [
+            models.Index(fields=["due_at"], name="deadline_due"),
+            models.Index(fields=["due_at"], name="deadline_sweep_due", condition=Q(sweep_pending=True)),
+            models.Index(fields=["id"], name="deadline_warnings_stale", condition=Q(warnings_stale=True)),
+        ]
 
     def __str__(self) -> str:
         basis = f" ({self.working_days} wd from {self.basis_on})" if self.basis_on else ""
@@ -189,6 +200,8 @@ class Clock(models.Model):
     # the share already warned about. Null when no warning is left or the rule counts no working time.
     next_warning_at = models.DateTimeField(null=True, blank=True)
     warned_percent = models.PositiveSmallIntegerField(default=0)
+    # The due time the warnings were planned for; a calendar edit that moves the deadline makes them stale.
+    warnings_planned_for = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["opened_by_seq", "rule_id"]
@@ -258,6 +271,7 @@ class Breach(models.Model):
     interaction = models.ForeignKey(Interaction, on_delete=models.PROTECT, related_name="breaches")
     due_at = models.DateTimeField()
     breached_at = models.DateTimeField()
+    raised_at = models.DateTimeField(null=True, blank=True, help_text="When the sweep wrote the row")
     unit = models.ForeignKey(Unit, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
     owner = models.ForeignKey(Person, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
     acknowledged_at = models.DateTimeField(null=True, blank=True)

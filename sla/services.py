@@ -12,7 +12,8 @@ from django.db.models import Q
 from django.utils import timezone
 
 from agents.errors import DomainError
-from contact_centre.models import Event, Interaction
+from contact_centre.models import Event, EventKind, Interaction
+from contact_centre.services import Fact, events_append_many
 from sla.alerts import warning_next
 from sla.calendar import (
     RingCadence,
@@ -144,6 +145,9 @@ def clock_open(
         basis_on = basis_on or local_date(event.occurred_at, ctx.calendar)
         working_days = policy.amount if working_days is None else working_days
         deadline = _deadline_cached(ctx, basis_on, working_days)
+    if not deadline.sweep_pending:  # a late fact's clock on a deadline the sweep has finished with
+        Deadline.objects.filter(pk=deadline.pk).update(sweep_pending=True)
+        deadline.sweep_pending = True
     warning = None
     if policy.kind == PolicyKind.WORKING_DAYS:
         warning = warning_next(
@@ -159,6 +163,7 @@ def clock_open(
         deadline=deadline,
         detail=detail or {},
         next_warning_at=warning[1] if warning else None,
+        warnings_planned_for=deadline.due_at if policy.kind == PolicyKind.WORKING_DAYS else None,
     )
 
 
@@ -249,31 +254,64 @@ def clock_stop(clock: Clock, *, at: datetime, reason: str, detail: dict[str, Any
 
 
 def breach_withdraw(clock: Clock, *, reason: str) -> None:
-    """Withdraw a clock's breach, keeping the row (nothing is deleted). Idempotent."""
-    Breach.objects.filter(clock=clock, withdrawn_at__isnull=True).update(
-        withdrawn_at=timezone.now(), withdraw_reason=reason[:200]
-    )
+    """Withdraw a clock's breach, keeping the row (nothing is deleted), with a ledger event. Idempotent."""
+    breach = Breach.objects.select_for_update().filter(clock=clock, withdrawn_at__isnull=True).first()
+    if breach is not None:
+        _breach_withdrawn(breach, reason)
+
+
+def _breach_withdrawn(breach: Breach, reason: str) -> datetime:
+    now = timezone.now()
+    breach.withdrawn_at, breach.withdraw_reason = now, reason[:200]
+    breach.save(update_fields=["withdrawn_at", "withdraw_reason"])
+    events_append_many([_breach_fact(breach, EventKind.SLA_BREACH_WITHDRAWN, reason=breach.withdraw_reason)])
+    return now
 
 
 def breach_raise(clock: Clock) -> Breach:
-    """The breach row of a breached clock. Idempotency key: the clock (one-to-one)."""
+    """The breach row and ledger event of a breached clock. Idempotency key: the clock (one-to-one)."""
     existing = Breach.objects.filter(clock=clock).first()
     if existing is not None:
         return existing
-    interaction = Interaction.objects.only("unit_id", "owner_id").get(pk=clock.interaction_id)
     try:
         with transaction.atomic():
-            return Breach.objects.create(
-                clock=clock,
-                rule_id=clock.rule_id,
-                interaction_id=clock.interaction_id,
-                due_at=clock.due_at,
-                breached_at=clock.breached_at or clock.due_at,
-                unit_id=interaction.unit_id,
-                owner_id=interaction.owner_id,
-            )
+            return breaches_raise([clock])[0]
     except IntegrityError:  # a racing sweep raised it first
         return Breach.objects.get(clock=clock)
+
+
+def breaches_raise(clocks: list[Clock]) -> list[Breach]:
+    """Breach rows and `sla_breached` ledger events for clocks just breached (none raised before): a few
+    statements however many. The event's source key is the clock, so the ledger holds each breach once."""
+    if not clocks:
+        return []
+    interactions = Interaction.objects.in_bulk({clock.interaction_id for clock in clocks})
+    raised_at = timezone.now()
+    breaches = Breach.objects.bulk_create(
+        Breach(
+            clock=clock,
+            rule_id=clock.rule_id,
+            interaction_id=clock.interaction_id,
+            due_at=clock.due_at,
+            breached_at=clock.breached_at or clock.due_at,
+            raised_at=raised_at,
+            unit_id=interactions[clock.interaction_id].unit_id,
+            owner_id=interactions[clock.interaction_id].owner_id,
+        )
+        for clock in clocks
+    )
+    events_append_many([_breach_fact(breach, EventKind.SLA_BREACHED) for breach in breaches])
+    return breaches
+
+
+def _breach_fact(breach: Breach, kind: str, **payload: object) -> Fact:
+    return Fact(
+        interaction_id=breach.interaction_id,
+        kind=kind,
+        occurred_at=breach.breached_at if kind == EventKind.SLA_BREACHED else timezone.now(),
+        source_key=f"{kind}:{breach.clock_id}",
+        payload={"rule_id": breach.rule_id, "due_at": breach.due_at.isoformat(), **payload},
+    )
 
 
 def sla_lock() -> LedgerCursor:
@@ -418,11 +456,47 @@ def deadlines_recompute(*, calendar: WorkingCalendar, change: CalendarChange | N
                 new_due,
                 change,
             )
+            deadline.warnings_stale = True
             moved.append(deadline)
-    Deadline.objects.bulk_update(moved, ["previous_due_at", "due_at", "recomputed_by"], batch_size=500)
+    Deadline.objects.bulk_update(
+        moved, ["previous_due_at", "due_at", "recomputed_by", "warnings_stale"], batch_size=500
+    )
     if not moved:
         return 0
     return Clock.objects.filter(state=ClockState.PENDING, deadline__in=[d.pk for d in moved]).count()
+
+
+# Clocks whose warnings one sweep re-plans at most; the next tick takes the rest.
+REPLAN_BATCH = 5000
+
+
+def clock_warnings_replan(*, now: datetime) -> int:
+    """After a calendar edit, have the warnings of the moved deadlines' clocks planned again.
+
+    A moved due time changes the working time a rule allows, so every warning point moves (even the
+    50 % point of a clock whose due time moved later, when a day in between became shorter). The
+    clocks are handed to `warnings_raise` by setting their next warning to now; it plans each from the
+    clock's current due time, and warns at once for a point already passed. Returns the clocks handed on.
+    """
+    stale = list(Deadline.objects.filter(warnings_stale=True).only("due_at"))
+    if not stale:  # the idle sweep: one probe of a tiny partial index
+        return 0
+    handed = 0
+    with transaction.atomic():
+        sla_lock()  # no edit moves a deadline between reading it and clearing its flag
+        for deadline in Deadline.objects.filter(pk__in=[d.pk for d in stale]).only("due_at"):
+            clocks = Clock.objects.filter(state=ClockState.PENDING, deadline=deadline).exclude(
+                warnings_planned_for=deadline.due_at
+            )
+            batch = clocks.values("pk")[: REPLAN_BATCH - handed]
+            count = Clock.objects.filter(pk__in=batch).update(
+                next_warning_at=now, warnings_planned_for=deadline.due_at
+            )
+            handed += count
+            if handed >= REPLAN_BATCH:
+                break
+            Deadline.objects.filter(pk=deadline.pk).update(warnings_stale=False)
+    return handed
 
 
 def breach_reason_get(code: str) -> BreachReason:
@@ -466,11 +540,12 @@ def breach_reclassify(*, breach: Breach, by: User, comment: str) -> Breach:
     with transaction.atomic():
         locked = Breach.objects.select_for_update().get(pk=breach.pk)
         if locked.withdrawn_at is None:
-            now = timezone.now()
-            locked.withdrawn_at = now
-            locked.withdraw_reason = f"reclassified: {comment.strip()}"[:200]
-            locked.save(update_fields=["withdrawn_at", "withdraw_reason"])
+            withdrawn_at = _breach_withdrawn(locked, f"reclassified: {comment.strip()}")
             BreachReview.objects.create(
-                breach=locked, action=ReviewAction.RECLASSIFIED, comment=comment.strip(), by=by, at=now
+                breach=locked,
+                action=ReviewAction.RECLASSIFIED,
+                comment=comment.strip(),
+                by=by,
+                at=withdrawn_at,
             )
     return locked

@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import logging
+from collections import defaultdict
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db import DatabaseError, transaction
 from django.utils import timezone
 
 from agents.errors import DomainError
 from contact_centre.models import Event
 from sla.calendar_source import current_calendar
-from sla.models import Breach, Clock, ClockState, LedgerApplyFailure, Policy
+from sla.models import Breach, Clock, ClockState, Deadline, LedgerApplyFailure, Policy
 from sla.rules import clock_apply_event
-from sla.services import SyncContext, breach_raise, sla_lock
+from sla.services import SyncContext, breaches_raise, sla_lock
 
 logger = logging.getLogger(__name__)
 
@@ -63,12 +65,19 @@ def _apply_or_record_failure(ctx: SyncContext, event: Event) -> None:
         )
 
 
-def clock_breach_overdue(*, now: datetime, grace: timedelta = timedelta(seconds=10)) -> list[Breach]:
+# Clocks breached per transaction: big enough that a burst of a thousand costs a few statements, small
+# enough that the sla lock (which ledger application also needs) is held for a fraction of a second.
+SWEEP_BATCH = 500
+SWEEP_MAX = 20_000  # per run; the next beat tick (a second later) takes the rest
+
+
+def clock_breach_overdue(*, now: datetime, grace: timedelta | None = None) -> list[Breach]:
     """The sweep: breach every pending clock whose due time passed more than `grace` ago.
 
     It first applies the ledger, so a fact that met a clock is seen before the clock is judged; `grace`
-    covers an adapter's write that is still in flight. Each clock is claimed with a conditional UPDATE in
-    its own short transaction, so two sweeps never raise the same breach twice.
+    (CC_SLA_SWEEP_GRACE_MS) covers an adapter's write still in flight, and a fact that comes later still
+    withdraws the breach (clock_settle). Clocks are breached in batches, each one transaction under the
+    sla lock, so two sweeps (two beat processes started by mistake) never raise the same breach twice.
     """
     try:
         clock_sync()
@@ -76,21 +85,39 @@ def clock_breach_overdue(*, now: datetime, grace: timedelta = timedelta(seconds=
         # Judge what is known rather than nothing: a fact still unapplied is reconciled when it arrives
         # (clock_settle withdraws a breach that an on-time fact disproves).
         logger.exception("clock_sync failed before the sweep; sweeping anyway")
-    raised = []
-    # deadline_due finds the due times in order; clock_pending_deadline joins their pending clocks.
-    due = list(
-        Clock.objects.filter(state=ClockState.PENDING, deadline__due_at__lt=now - grace)
-        .order_by("deadline__due_at")
-        .values_list("pk", "deadline__due_at")[:1000]
-    )
-    for clock_id, due_at in due:
-        with transaction.atomic():
-            claimed = Clock.objects.filter(pk=clock_id, state=ClockState.PENDING).update(
+    cutoff = now - (grace if grace is not None else timedelta(milliseconds=settings.CC_SLA_SWEEP_GRACE_MS))
+    raised: list[Breach] = []
+    while len(raised) < SWEEP_MAX:
+        batch = _breach_batch(cutoff)
+        raised += batch
+        if len(batch) < SWEEP_BATCH:
+            break
+    return raised
+
+
+def _breach_batch(cutoff: datetime) -> list[Breach]:
+    """Breach up to SWEEP_BATCH pending clocks due before `cutoff`: one UPDATE per due time, the breach
+    rows and their ledger events in bulk. Deadlines left without pending clocks leave the sweep's index."""
+    due = Deadline.objects.filter(sweep_pending=True, due_at__lt=cutoff)
+    if not due.exists():  # the idle sweep: one probe of a small partial index
+        return []
+    with transaction.atomic():
+        sla_lock()
+        clocks = list(
+            Clock.objects.filter(state=ClockState.PENDING, deadline__in=due)
+            .select_related("deadline", "interaction")
+            .order_by("deadline__due_at", "pk")[:SWEEP_BATCH]
+        )
+        by_due: dict[datetime, list[int]] = defaultdict(list)
+        for clock in clocks:
+            by_due[clock.deadline.due_at].append(clock.pk)
+        for due_at, ids in by_due.items():
+            Clock.objects.filter(pk__in=ids).update(
                 state=ClockState.BREACHED, breached_at=due_at, settled_due_at=due_at
             )
-            if claimed:
-                raised.append(breach_raise(Clock.objects.select_related("deadline").get(pk=clock_id)))
-    return raised
+        if len(clocks) < SWEEP_BATCH:  # every due clock is breached now
+            due.update(sweep_pending=False)
+        return breaches_raise(clocks)
 
 
 def clock_retry_failures() -> int:

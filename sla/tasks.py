@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from sla.alerts import alerts_email_due, alerts_send, breach_alerts_raise, warnings_raise
 from sla.counts import counts_compile_recent
+from sla.services import clock_warnings_replan
 from sla.sync import clock_breach_overdue, clock_sync
 
 
@@ -16,6 +17,7 @@ def sla_sweep() -> int:
     alerts, and hand the e-mails that are due to `sla.alerts_send` (idempotent throughout)."""
     now = timezone.now()
     breaches = len(clock_breach_overdue(now=now))
+    clock_warnings_replan(now=now)
     warnings_raise(now=now)
     breach_alerts_raise(now=now)
     if alerts_email_due(now=now):

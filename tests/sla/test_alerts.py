@@ -3,7 +3,7 @@ held outside office hours, e-mailed once through a real SMTP server, listed in t
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 import pytest
 import time_machine
@@ -14,6 +14,7 @@ from contact_centre.models import Interaction
 from contact_centre.services import interaction_record_email
 from sla.alerts import alerts_send, breach_alerts_raise, warnings_raise
 from sla.models import Alert, AlertEmailState, AlertKind, AlertPreference
+from sla.services import calendar_override_create, clock_warnings_replan
 from sla.sync import clock_breach_overdue, clock_sync
 from tests.factories import PersonFactory, riga
 from tests.mailpeers import SmtpCapture
@@ -56,6 +57,7 @@ def _warnings() -> list[tuple[str, int]]:
 
 def _sweep(now: datetime) -> None:
     clock_breach_overdue(now=now)
+    clock_warnings_replan(now=now)
     warnings_raise(now=now)
     breach_alerts_raise(now=now)
 
@@ -76,6 +78,29 @@ def test_the_owner_is_warned_at_half_and_four_fifths_of_the_working_time_once_ea
     assert alert.recipient == owner.user
     assert alert.deliver_at == riga(2026, 11, 24, 14, 10)  # in office hours: at once
     assert "24.11.2026 17:15" in alert.subject
+
+
+def test_a_calendar_edit_after_a_warning_re_plans_the_next_ones_from_the_new_due_time(
+    matter: Interaction,
+) -> None:
+    _sweep(riga(2026, 11, 24, 9, 16))
+    assert _warnings() == [("EM-ACK", 50)]
+    # Tuesday 10:00: Wednesday becomes a public holiday. Tuesday now closes at 16:15 (the day before a
+    # holiday), so EM-ACK falls due an hour earlier and allows 15 working hours: 80 % is Tue 13:15, not
+    # 14:03. EM-REPLY moves to Thursday 17:15 but allows 23.75 hours, not 24.75: its 50 % point comes
+    # earlier although its due time went later (Tue 13:07:30 instead of 13:37:30).
+    with time_machine.travel(riga(2026, 11, 24, 10, 0), tick=False):
+        calendar_override_create(
+            day=date(2026, 11, 25), kind="holiday", name="Saeimas papildu brīvdiena", legal_source="Likums"
+        )
+    _sweep(riga(2026, 11, 24, 13, 8))
+    assert _warnings() == [("EM-ACK", 50), ("EM-REPLY", 50)]
+    _sweep(riga(2026, 11, 24, 13, 16))
+    assert _warnings() == [("EM-ACK", 50), ("EM-ACK", 80), ("EM-REPLY", 50)]
+    assert "24.11.2026 16:15" in Alert.objects.get(rule_id="EM-ACK", percent=80).subject
+    assert "26.11.2026 17:15" in Alert.objects.get(rule_id="EM-REPLY", percent=50).subject
+    _sweep(riga(2026, 11, 24, 14, 10))  # the old plan's instants pass without another warning
+    assert len(_warnings()) == 3
 
 
 def test_a_sweep_that_was_down_sends_only_the_latest_warning(matter: Interaction) -> None:

@@ -7,7 +7,8 @@ from datetime import date, datetime, timedelta
 import pytest
 
 from agents.errors import DomainError
-from contact_centre.models import EventKind, Interaction
+from contact_centre.models import Event, EventKind, Interaction
+from contact_centre.selectors import ledger_chain_verify
 from contact_centre.services import (
     call_record_outcome,
     email_outbound_record,
@@ -167,7 +168,8 @@ def test_the_sweep_breaches_an_overdue_clock_once_even_when_run_twice() -> None:
 
 def test_the_sweep_leaves_a_clock_within_its_grace_period() -> None:
     email_from_client()
-    assert clock_breach_overdue(now=riga(2026, 4, 8, 17, 15, 5)) == []
+    assert clock_breach_overdue(now=riga(2026, 4, 8, 17, 15, 0, 200_000)) == []  # CC_SLA_SWEEP_GRACE_MS
+    assert [b.rule_id for b in clock_breach_overdue(now=riga(2026, 4, 8, 17, 15, 0, 300_000))] == ["EM-ACK"]
 
 
 def test_an_unanswered_call_is_breached_by_the_sweep_at_fifteen_seconds() -> None:
@@ -215,6 +217,9 @@ def test_an_on_time_reply_recorded_after_the_sweep_withdraws_the_breach() -> Non
     assert (ack.state, ack.met_at, ack.breached_at) == (ClockState.MET, riga(2026, 4, 8, 9, 0), None)
     assert breach.withdrawn_at is not None
     assert "after the sweep" in breach.withdraw_reason
+    kinds = list(interaction.events.order_by("seq").values_list("kind", "source_key", "payload__rule_id"))
+    assert (EventKind.SLA_BREACHED, f"sla_breached:{ack.pk}", "EM-ACK") in kinds
+    assert (EventKind.SLA_BREACH_WITHDRAWN, f"sla_breach_withdrawn:{ack.pk}", "EM-ACK") in kinds
 
 
 def test_a_short_abandon_recorded_after_the_sweep_withdraws_the_breach() -> None:
@@ -304,3 +309,25 @@ def test_two_sweeps_racing_raise_each_breach_once() -> None:
     assert not [o for o in outcomes if isinstance(o, BaseException)], outcomes
     assert sum(len(o) for o in outcomes) == 40
     assert Breach.objects.count() == 40
+
+
+def test_each_breach_is_one_ledger_event_at_its_due_time_and_the_chain_stays_whole() -> None:
+    interactions = [email_from_client(f"<b{n}@client.lv>") for n in range(3)]
+    clock_breach_overdue(now=riga(2026, 4, 30))
+    clock_breach_overdue(now=riga(2026, 4, 30, 1))
+    breached = Event.objects.filter(kind=EventKind.SLA_BREACHED, interaction__in=interactions)
+    assert sorted(breached.values_list("payload__rule_id", flat=True)) == ["EM-ACK"] * 3 + ["EM-REPLY"] * 3
+    assert {event.occurred_at for event in breached} == {riga(2026, 4, 8, 17, 15), riga(2026, 4, 9, 17, 15)}
+    assert ledger_chain_verify().intact
+
+
+def test_a_deadline_leaves_the_sweep_once_its_clocks_are_breached_and_a_late_clock_brings_it_back() -> None:
+    first = email_from_client("<first@client.lv>")
+    clock_breach_overdue(now=riga(2026, 4, 30))
+    ack_deadline = clocks(first)["EM-ACK"].deadline
+    ack_deadline.refresh_from_db()
+    assert not ack_deadline.sweep_pending
+    # A backlog delivers a mail of the same morning weeks later: its clock joins the finished deadline.
+    late = email_from_client("<late@client.lv>")
+    assert clocks(late)["EM-ACK"].deadline_id == ack_deadline.pk
+    assert [b.interaction_id for b in clock_breach_overdue(now=riga(2026, 4, 30, 1))] == [late.pk, late.pk]
