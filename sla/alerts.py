@@ -10,7 +10,7 @@ next opening, unless its recipient asked for alerts at once.
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth.models import User
@@ -23,7 +23,16 @@ from agents.models import Role, Unit
 from sla.calendar import WorkingCalendar, add_working_time, is_office_open, next_opening_at
 from sla.calendar import working_seconds_between as working_seconds
 from sla.calendar_source import current_calendar
-from sla.models import Alert, AlertEmailState, AlertKind, AlertPreference, Breach, Clock, ClockState
+from sla.models import (
+    Alert,
+    AlertEmailState,
+    AlertKind,
+    AlertPreference,
+    Breach,
+    Clock,
+    ClockState,
+    Mk399Publication,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -272,3 +281,37 @@ def complaint_alerts_raise(clock: Clock) -> None:
                 f"{interaction.subject}"
             ),
         )
+
+
+MK399_REMINDER_MONTH = 3  # the report is due by 1 April (Cabinet Regulation No. 399)
+
+
+def mk399_reminders_raise(*, now: datetime) -> int:
+    """In March, remind every team lead once a week that last year's MK399 report is not marked
+    published yet. Run daily (beat); the key holds the ISO week, so a missed day costs nothing and a
+    second run sends nothing. Returns the reminders written."""
+    today = timezone.localdate(now)
+    year = today.year - 1
+    if today.month != MK399_REMINDER_MONTH or Mk399Publication.objects.filter(year=year).exists():
+        return 0
+    calendar = current_calendar()
+    week = today.isocalendar().week
+    leads = _team_leads(None)
+    for lead in leads:
+        _alert_create(
+            recipient=lead,
+            dedupe_key=f"mk399:{year}:w{week}:{lead.pk}",
+            now=now,
+            calendar=calendar,
+            kind=AlertKind.REMINDER,
+            rule_id="MK399",
+            due_at=timezone.make_aware(datetime.combine(date(today.year, 4, 1), datetime.min.time())),
+            subject=f"MK399: {year}. gada pārskats nav publicēts / The {year} report is not published",
+            body=(
+                f"{year}. gada MK399 pārskats jāpublicē līdz {today.year}. gada 1. aprīlim; tas vēl nav "
+                f"atzīmēts kā publicēts (GET /api/reports/mk399/?year={year}).\n"
+                f"The MK399 report for {year} must be published by 1 April {today.year}; it is not marked "
+                f"published yet."
+            ),
+        )
+    return len(leads)

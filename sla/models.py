@@ -472,3 +472,19 @@ class BreachReview(models.Model):
 
     def __str__(self) -> str:
         return f"{self.breach_id} {self.action}"
+
+
+class Mk399Publication(models.Model):
+    """A year's MK399 report marked published (Cabinet Regulation No. 399: by 1 April of the next year).
+    Until it is, team leads are reminded through March."""
+
+    year = models.PositiveSmallIntegerField(unique=True)
+    published_at = models.DateTimeField()
+    published_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    where = models.CharField(max_length=500, help_text="Where it was published (address or note)")
+
+    class Meta:
+        ordering = ["-year"]
+
+    def __str__(self) -> str:
+        return f"MK399 {self.year}"

@@ -1,4 +1,5 @@
-"""`GET /api/reports/mk399/?year=YYYY`: the yearly per-service report, as JSON, CSV or XLSX.
+"""`GET /api/reports/mk399/?year=YYYY`: the yearly per-service report, as JSON, CSV or XLSX, and
+`/api/reports/mk399/published/`: which years' reports are marked published.
 
 The format follows DRF's content negotiation: `?format=csv`, `?format=xlsx`, or the Accept header.
 """
@@ -16,9 +17,10 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from agents.models import Role
-from agents.permissions import roles_allowed
+from agents.permissions import acting_user, roles_allowed
 from sla.counts import mk399_csv, mk399_report, mk399_xlsx
-from sla.models import CompiledDay
+from sla.models import CompiledDay, Mk399Publication
+from sla.services import mk399_publish
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -73,3 +75,38 @@ def _compiled_until() -> str | None:
     """The last day the counts include (the nightly task compiles each day once it is over)."""
     last = CompiledDay.objects.order_by("-day").values_list("day", flat=True).first()
     return last.isoformat() if last else None
+
+
+class PublicationSerializer(serializers.ModelSerializer[Mk399Publication]):
+    published_by = serializers.CharField(source="published_by.username", read_only=True)
+
+    class Meta:
+        model = Mk399Publication
+        fields = ["year", "published_at", "published_by", "where"]
+
+
+class PublishSerializer(serializers.Serializer[dict[str, Any]]):
+    """Not the model serializer: its unique check would refuse a repeat, which the service absorbs."""
+
+    year = serializers.IntegerField(min_value=2000, max_value=2100)
+    where = serializers.CharField(max_length=500)
+
+
+class Mk399PublicationView(APIView):
+    """GET: the years marked published. POST `{"year", "where"}`: mark one (ends the March reminders)."""
+
+    permission_classes = [roles_allowed(Role.TEAM_LEAD)]
+
+    @extend_schema(responses=PublicationSerializer(many=True))
+    def get(self, request: Request) -> Response:
+        rows = Mk399Publication.objects.select_related("published_by")
+        return Response(PublicationSerializer(rows, many=True).data)
+
+    @extend_schema(request=PublishSerializer, responses=PublicationSerializer)
+    def post(self, request: Request) -> Response:
+        body = PublishSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        publication = mk399_publish(
+            year=body.validated_data["year"], by=acting_user(request.user), where=body.validated_data["where"]
+        )
+        return Response(PublicationSerializer(publication).data, status=201)

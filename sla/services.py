@@ -41,6 +41,7 @@ from sla.models import (
     ClockState,
     Deadline,
     LedgerCursor,
+    Mk399Publication,
     OfficeHours,
     OverrideKind,
     Policy,
@@ -549,3 +550,20 @@ def breach_reclassify(*, breach: Breach, by: User, comment: str) -> Breach:
                 at=withdrawn_at,
             )
     return locked
+
+
+def mk399_publish(*, year: int, by: User, where: str) -> Mk399Publication:
+    """Mark a year's MK399 report published (which ends the March reminders). Idempotent on the year:
+    the first mark stands."""
+    if not where.strip():
+        raise DomainError(
+            "where_required", "Norādiet, kur publicēts / Say where it was published", field="where"
+        )
+    if year >= timezone.localdate().year:
+        raise DomainError(
+            "year_not_over", f"{year}. gads vēl nav beidzies / {year} is not over", field="year"
+        )
+    publication, _created = Mk399Publication.objects.get_or_create(
+        year=year, defaults={"published_at": timezone.now(), "published_by": by, "where": where.strip()[:500]}
+    )
+    return publication

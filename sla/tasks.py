@@ -5,7 +5,13 @@ from __future__ import annotations
 from celery import shared_task
 from django.utils import timezone
 
-from sla.alerts import alerts_email_due, alerts_send, breach_alerts_raise, warnings_raise
+from sla.alerts import (
+    alerts_email_due,
+    alerts_send,
+    breach_alerts_raise,
+    mk399_reminders_raise,
+    warnings_raise,
+)
 from sla.counts import counts_compile_recent
 from sla.services import clock_warnings_replan
 from sla.sync import clock_breach_overdue, clock_sync
@@ -43,3 +49,12 @@ def sla_sync() -> int:
 def sla_counts_compile() -> int:
     """Nightly: compile the delay counts of the last week's days (late facts land in earlier days)."""
     return counts_compile_recent(today=timezone.localdate())
+
+
+@shared_task(name="sla.mk399_remind", acks_late=True, ignore_result=True)
+def sla_mk399_remind() -> int:
+    """Daily in March: remind team leads of last year's unpublished MK399 report (once a week)."""
+    written = mk399_reminders_raise(now=timezone.now())
+    if written:
+        sla_alerts_send.delay()
+    return written
