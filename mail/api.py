@@ -32,6 +32,9 @@ class ReplyRequestSerializer(serializers.Serializer):
         required=False, allow_null=True, help_text="A holding reply: the date the answer will come by"
     )
     template = serializers.SlugField(required=False, help_text="Template code; default: the reply template")
+    complaint_outcome = serializers.BooleanField(
+        default=False, help_text="The reply gives a complainant the outcome (meets COMPLAINT once sent)"
+    )
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if not attrs["body"].strip() and not attrs.get("promised_on"):
@@ -55,6 +58,7 @@ class OutboundSerializer(serializers.ModelSerializer):
             "to_address",
             "subject",
             "promised_on",
+            "complaint_outcome",
             "state",
             "attempts",
             "next_attempt_at",
@@ -84,6 +88,7 @@ class InteractionReplyView(APIView):
             body=body.validated_data["body"],
             promised_on=body.validated_data.get("promised_on"),
             template_code=body.validated_data.get("template"),
+            complaint_outcome=body.validated_data["complaint_outcome"],
         )
         return Response(OutboundSerializer(outbound).data, status=status.HTTP_202_ACCEPTED)
 

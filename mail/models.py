@@ -190,6 +190,8 @@ class OutboundMail(models.Model):
     # The bytes, built by the first send attempt and kept: every retry sends exactly these.
     raw = models.BinaryField(null=True, blank=True)
     promised_on = models.DateField(null=True, blank=True)
+    # A reply that tells a complainant the outcome: once sent it meets the COMPLAINT clock.
+    complaint_outcome = models.BooleanField(default=False)
     dedupe_key = models.CharField(max_length=400, unique=True, null=True, blank=True)
     sender_day_key = models.CharField(max_length=400, unique=True, null=True, blank=True)
     state = models.CharField(max_length=10, choices=OutboundState.choices, default=OutboundState.QUEUED)

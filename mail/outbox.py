@@ -32,7 +32,11 @@ from imapclient.exceptions import IMAPClientError
 from agents.errors import DomainError
 from agents.models import Absence
 from contact_centre.models import EventKind, Interaction
-from contact_centre.services import email_delivery_failure_record, email_outbound_record
+from contact_centre.services import (
+    complaint_outcome_record,
+    email_delivery_failure_record,
+    email_outbound_record,
+)
 from mail.compose import message_id_new, raw_build, reply_flags
 from mail.config import imap_settings, mail_from
 from mail.imap import sent_folder_append_many
@@ -73,6 +77,7 @@ class Outgoing:
     references: Sequence[str] = ()
     automatic: bool = False
     promised_on: date | None = None
+    complaint_outcome: bool = False
     dedupe_key: str | None = None
     sender_day_key: str | None = None
     absence: Absence | None = None
@@ -95,6 +100,7 @@ def outbound_build(outgoing: Outgoing) -> OutboundMail:
         references=list(outgoing.references),
         automatic=outgoing.automatic,
         promised_on=outgoing.promised_on,
+        complaint_outcome=outgoing.complaint_outcome,
         dedupe_key=outgoing.dedupe_key,
         sender_day_key=outgoing.sender_day_key,
         next_attempt_at=timezone.now(),
@@ -250,6 +256,13 @@ def _mark_sent(row: OutboundMail) -> None:
                     details={"to": row.to_address, "origin": "product", "flags": _flags(row)},
                     actor=row.created_by,
                 )
+                if row.complaint_outcome and row.created_by is not None:
+                    complaint_outcome_record(
+                        interaction=row.interaction,
+                        by=row.created_by,
+                        at=sent_at,
+                        outcome=f"{row.subject} ({row.message_id})",
+                    )
         except DomainError as error:
             # Sent is sent: never send it again. The watcher records its copy in Sent as a reply.
             logger.error("outbound %s was sent but not recorded as %s: %s", row.pk, kind, error.message)

@@ -265,14 +265,23 @@ def reply_queue(
     body: str,
     promised_on: date | None = None,
     template_code: str | None = None,
+    complaint_outcome: bool = False,
 ) -> OutboundMail:
     """A handler's reply (or holding reply with `promised_on`) from the product, queued for sending.
 
     It counts once it is sent, as a reply from a mail client would; the template adds the signature
-    and the feedback link. Side effects: an OutboundMail row, then the send task.
+    and the feedback link. With `complaint_outcome` it tells a complainant the outcome, which meets the
+    COMPLAINT clock once sent. Side effects: an OutboundMail row, then the send task.
     """
     if interaction.channel != Channel.EMAIL or not interaction.client_contact:
         raise DomainError("not_email", "Šai lietai nav e-pasta adreses / This matter has no e-mail address")
+    if complaint_outcome and (promised_on is not None or not interaction.is_complaint):
+        raise DomainError(
+            "not_a_complaint_outcome",
+            "Iznākumu var paziņot tikai sūdzībai, galīgā atbildē / "
+            "Only a final reply to a complaint can give its outcome",
+            field="complaint_outcome",
+        )
     kind = TemplateKind.HOLDING_REPLY if promised_on else TemplateKind.REPLY
     if promised_on is not None:
         email_promise_check(promised_on, timezone.now())
@@ -293,6 +302,7 @@ def reply_queue(
             interaction=interaction,
             in_reply_to=answered.message_id if answered else "",
             promised_on=promised_on,
+            complaint_outcome=complaint_outcome,
             created_by=author,
         )
     )

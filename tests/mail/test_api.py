@@ -11,13 +11,16 @@ import time_machine
 from rest_framework.test import APIClient
 
 from agents.models import Role
-from contact_centre.models import Interaction
+from contact_centre.models import EventKind, Interaction
 from mail.ingest import message_ingest
-from mail.models import FolderCheckpoint, OutboundKind, OutboundMail, QuarantinedMessage
-from mail.outbox import outbound_raw
+from mail.models import FolderCheckpoint, OutboundKind, OutboundMail, OutboundState, QuarantinedMessage
+from mail.outbox import outbound_raw, outbound_send
 from mail.replies import mailbox_default
+from sla.models import Clock, ClockState
+from sla.sync import clock_sync
 from tests.factories import PersonFactory, riga
 from tests.mail.builders import client_mail, fetched
+from tests.mailpeers import SmtpCapture
 
 pytestmark = pytest.mark.django_db
 
@@ -140,3 +143,46 @@ def test_team_leads_see_the_mailbox_state_and_can_record_a_quarantined_message_a
     # Releasing a message that still cannot be read keeps it in quarantine, unchanged.
     released = client.post(f"/api/mail/quarantine/{row.pk}/release/").json()
     assert (released["outcome"], released["released_at"]) == ("quarantined", None)
+
+
+@pytest.mark.peers
+def test_a_reply_giving_a_complainant_the_outcome_meets_the_complaint_clock_once_sent(
+    handler_client: APIClient, interaction: Interaction, smtp_settings: SmtpCapture
+) -> None:
+    with time_machine.travel(NOW, tick=False):
+        complaint = handler_client.post(
+            f"/api/interactions/{interaction.pk}/complaint/", {"note": "Neapmierināts"}, format="json"
+        )
+        assert complaint.status_code == 200, complaint.content
+        response = handler_client.post(
+            f"/api/interactions/{interaction.pk}/reply/",
+            {"body": "Pārbaudījām: kļūda labota.", "complaint_outcome": True},
+            format="json",
+        )
+    assert response.status_code == 202, response.json()
+    clock_sync()
+    complaint_clock = Clock.objects.get(interaction=interaction, rule_id="COMPLAINT")
+    assert complaint_clock.state == ClockState.PENDING  # queued is not told
+
+    with time_machine.travel(NOW + timedelta(minutes=5), tick=False):
+        assert outbound_send(response.json()["id"]) == OutboundState.SENT
+    clock_sync()
+    (sent,) = smtp_settings.wait_for(1)  # only the reply: the acknowledgement is left queued here
+    assert "kļūda labota" in sent.get_body(preferencelist=("plain",)).get_content()
+    complaint_clock.refresh_from_db()
+    assert (complaint_clock.state, complaint_clock.met_at) == (ClockState.MET, NOW + timedelta(minutes=5))
+    outcome = interaction.events.get(kind=EventKind.COMPLAINT_OUTCOME)
+    assert "Konta izraksts" in outcome.payload["outcome"]
+
+
+def test_only_a_final_reply_to_a_complaint_can_give_its_outcome(
+    handler_client: APIClient, interaction: Interaction
+) -> None:
+    with time_machine.travel(NOW, tick=False):
+        response = handler_client.post(
+            f"/api/interactions/{interaction.pk}/reply/",
+            {"body": "Atbilde.", "complaint_outcome": True},
+            format="json",
+        )
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "not_a_complaint_outcome"
