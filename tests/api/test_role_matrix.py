@@ -97,6 +97,12 @@ MATRIX = [
     ("GET", "/api/messages/", None, (401, 403, 200, 403, 200, 403, 200)),
     ("POST", "/api/interactions/{phone_id}/callback/", None, (401, 403, 400, 403, 400, 403, 400)),
     ("GET", "/api/reports/mk399/?year=2026", None, (401, 403, 403, 403, 200, 403, 200)),
+    (
+        "GET",
+        "/api/reports/service-level/?from=2026-04-01&to=2026-04-30&group_by=unit",
+        None,
+        (401, 403, 403, 403, 200, 403, 200),
+    ),
     ("GET", "/api/notifications/", None, (401, 403, 200, 200, 200, 200, 200)),
     ("POST", "/api/interactions/{email_id}/complaint/", {"note": ""}, (401, 403, 404, 200, 200, 404, 200)),
     ("POST", "/api/interactions/{phone_id}/complaint/", {"note": ""}, (401, 403, 200, 404, 200, 200, 200)),
