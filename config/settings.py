@@ -178,6 +178,9 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = 120
 CELERY_TASK_SOFT_TIME_LIMIT = 100
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# A task running when the broker connection drops finishes (Celery 6 would cancel it): an alert or a reply
+# half-sent and then cancelled would be sent again by the sweep after its claim lapses.
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = False
 # Above the longest countdown any task is queued with, so Redis never redelivers a waiting task.
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 6 * 3600}
 CELERY_TIMEZONE = TIME_ZONE

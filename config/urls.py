@@ -18,7 +18,7 @@ from mail.api import (
 )
 from sla.alert_api import NotificationViewSet
 from sla.api import BreachViewSet, InteractionViewSet
-from sla.report_api import Mk399ReportView
+from sla.report_api import Mk399PublicationView, Mk399ReportView
 from sla.service_level_api import ServiceLevelView
 from telephony.api import CallbackView, InteractionMessagesView, MessageViewSet
 
@@ -46,6 +46,7 @@ urlpatterns = [
     ),
     path("api/interactions/<int:pk>/callback/", CallbackView.as_view(), name="interaction-callback"),
     path("api/reports/mk399/", Mk399ReportView.as_view(), name="report-mk399"),
+    path("api/reports/mk399/published/", Mk399PublicationView.as_view(), name="report-mk399-published"),
     path("api/reports/service-level/", ServiceLevelView.as_view(), name="report-service-level"),
     path("api/", include(router.urls)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

@@ -343,6 +343,17 @@ def pytest_unconfigure(config: pytest.Config) -> None:
         del config.stash[_cluster_key]
 
 
+def database_url() -> str:
+    """The test database's URL, for the product's processes a test starts (they share its data)."""
+    from django.conf import settings
+    from django.db import connection
+
+    db = settings.DATABASES["default"]
+    if not db["ENGINE"].endswith("postgresql"):
+        pytest.fail("this test needs the PostgreSQL test database", pytrace=False)
+    return f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{connection.settings_dict['NAME']}"
+
+
 # --- Redis ----------------------------------------------------------------------------------------
 
 

@@ -97,6 +97,13 @@ MATRIX = [
     ("GET", "/api/messages/", None, (401, 403, 200, 403, 200, 403, 200)),
     ("POST", "/api/interactions/{phone_id}/callback/", None, (401, 403, 400, 403, 400, 403, 400)),
     ("GET", "/api/reports/mk399/?year=2026", None, (401, 403, 403, 403, 200, 403, 200)),
+    ("GET", "/api/reports/mk399/published/", None, (401, 403, 403, 403, 200, 403, 200)),
+    (
+        "POST",
+        "/api/reports/mk399/published/",
+        {"year": 2025, "where": "kase.gov.lv"},
+        (401, 403, 403, 403, 201, 403, 201),
+    ),
     (
         "GET",
         "/api/reports/service-level/?from=2026-04-01&to=2026-04-30&group_by=unit",

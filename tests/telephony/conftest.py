@@ -17,13 +17,11 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
-from django.conf import settings
-from django.db import connection
 from django.utils import timezone
 
 from agents.models import AgentState, AgentStatus, Person
 from tests.factories import PersonFactory, UserFactory
-from tests.peers import ManagedProcess
+from tests.peers import ManagedProcess, database_url
 from tests.sipkit import (
     DOMAIN,
     LINE_NUMBER,
@@ -64,13 +62,6 @@ def front_door(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FrontDoor]:
     finally:
         (tmp_path_factory.mktemp("kamailio") / "kamailio.log").write_text(kamailio.log())
         kamailio.stop()
-
-
-def database_url() -> str:
-    db = settings.DATABASES["default"]
-    if not db["ENGINE"].endswith("postgresql"):
-        pytest.fail("the line tests need the PostgreSQL test database", pytrace=False)
-    return f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{connection.settings_dict['NAME']}"
 
 
 @dataclass

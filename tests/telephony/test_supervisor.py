@@ -15,8 +15,9 @@ from django.utils import timezone
 from agents.models import AgentState, AgentStatus
 from telephony.models import LineWorker
 from tests.factories import PersonFactory, UserFactory
+from tests.peers import database_url
 from tests.sipkit import DOMAIN, free_udp_port, free_udp_ports, sip_options, sip_register, udp_port_bound
-from tests.telephony.conftest import ROOT, database_url, wait_for
+from tests.telephony.conftest import ROOT, wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
