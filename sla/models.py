@@ -213,6 +213,8 @@ class Clock(models.Model):
         indexes = [
             # Sweep and recompute reach the pending clocks of a deadline through this partial index.
             models.Index(fields=["deadline"], name="clock_pending_deadline", condition=Q(state="pending")),
+            # Service levels and the nightly counts read a rule's clocks of a span of days.
+            models.Index(fields=["rule_id", "started_at"], name="clock_rule_started"),
             # The warning sweep reads the due warnings in order through this partial index.
             models.Index(
                 fields=["next_warning_at"],

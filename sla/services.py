@@ -542,6 +542,11 @@ def breach_reclassify(*, breach: Breach, by: User, comment: str) -> Breach:
         locked = Breach.objects.select_for_update().get(pk=breach.pk)
         if locked.withdrawn_at is None:
             withdrawn_at = _breach_withdrawn(locked, f"reclassified: {comment.strip()}")
+            # The clock stops counting too, so service levels and the nightly counts leave it out; the
+            # breach row and the review keep what it was.
+            Clock.objects.filter(pk=locked.clock_id, state=ClockState.BREACHED).update(
+                state=ClockState.STOPPED, stopped_at=withdrawn_at, stop_reason="reclassified"
+            )
             BreachReview.objects.create(
                 breach=locked,
                 action=ReviewAction.RECLASSIFIED,

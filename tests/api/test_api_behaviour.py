@@ -13,7 +13,7 @@ from rest_framework.test import APIClient
 from agents.models import Person, Role, Unit
 from contact_centre.models import EventKind
 from contact_centre.services import email_outbound_record, interaction_record_call, interaction_record_email
-from sla.models import Breach
+from sla.models import Breach, Clock, ClockState
 from sla.services import calendar_override_create
 from sla.sync import clock_breach_overdue, clock_sync
 from tests.factories import PersonFactory, riga
@@ -193,6 +193,9 @@ def test_a_reclassified_breach_is_withdrawn_with_its_reason_and_no_longer_listed
     withdrawn = client_as_lead.get("/api/breaches/", {"withdrawn": "true"}).json()["results"]
     assert breach.pk in [row["id"] for row in withdrawn]
     assert Breach.objects.filter(pk=breach.pk).exists()  # nothing is deleted
+    clock = Clock.objects.get(pk=breach.clock_id)
+    assert (clock.state, clock.stop_reason) == (ClockState.STOPPED, "reclassified")  # no longer counted
+    assert breach.interaction.events.filter(kind=EventKind.SLA_BREACH_WITHDRAWN).count() == 1
 
 
 def test_an_acknowledgement_without_a_reason_is_refused(client_as_lead: APIClient) -> None:
