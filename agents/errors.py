@@ -10,11 +10,14 @@ from __future__ import annotations
 class DomainError(Exception):
     """A refusal with a stable machine-readable code and a message a person can act on."""
 
-    def __init__(self, code: str, message: str, *, field: str | None = None) -> None:
+    def __init__(self, code: str, message: str, *, field: str | None = None, status: int = 400) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
         self.field = field
+        self.status = (
+            status  # the API's HTTP status: 400 unless the refusal is about rights (403) or gone (410)
+        )
 
     def __str__(self) -> str:
         return self.message

@@ -21,6 +21,8 @@ app.conf.beat_schedule = {
     "mail-outbox-sweep": {"task": "mail.outbox_sweep", "schedule": 15.0},
     # MK399 delay counts: the last week's days, each night after midnight (CELERY_TIMEZONE is Riga).
     "sla-counts-compile": {"task": "sla.counts_compile", "schedule": crontab(hour=1, minute=30)},
+    # Recordings past CC_RECORDINGS_RETENTION_DAYS lose their audio (legal holds excepted), logged.
+    "recordings-purge": {"task": "recordings.purge", "schedule": crontab(hour=2, minute=30)},
     # March: the previous year's MK399 report is due by 1 April; team leads are reminded weekly until
     # it is marked published (the task runs daily, so a day the beat was down costs nothing).
     "sla-mk399-remind": {

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from rest_framework import status
 from rest_framework.exceptions import APIException, ValidationError
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
@@ -15,7 +14,7 @@ from agents.errors import DomainError
 def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     if isinstance(exc, DomainError):
         refusal = {"code": exc.code, "message": exc.message, "field": exc.field}
-        return Response({"error": refusal}, status=status.HTTP_400_BAD_REQUEST)
+        return Response({"error": refusal}, status=exc.status)
     response = exception_handler(exc, context)
     if response is None or not isinstance(exc, APIException):
         return response

@@ -237,6 +237,12 @@ if any(not 0 < share < 100 for share in CC_SLA_WARN_AT):  # noqa: PLR2004 -- per
 CC_SLA_SWEEP_GRACE_MS = env.int("CC_SLA_SWEEP_GRACE_MS", default=250)
 if not 0 <= CC_SLA_SWEEP_GRACE_MS <= 60_000:  # noqa: PLR2004 -- a minute at most
     raise ImproperlyConfigured(f"CC_SLA_SWEEP_GRACE_MS must be 0..60000, got {CC_SLA_SWEEP_GRACE_MS}")
+# Recordings older than this many days lose their audio in the nightly retention run, unless on legal hold.
+CC_RECORDINGS_RETENTION_DAYS = env.int("CC_RECORDINGS_RETENTION_DAYS", default=365)
+if CC_RECORDINGS_RETENTION_DAYS < 1:
+    raise ImproperlyConfigured(
+        f"CC_RECORDINGS_RETENTION_DAYS must be at least 1, got {CC_RECORDINGS_RETENTION_DAYS}"
+    )
 CC_RECORDINGS_DIR = Path(env.str("CC_RECORDINGS_DIR", default=str(VAR_DIR / "recordings")))
 DEFAULT_FROM_EMAIL = CC_MAIL_FROM
 # All outbound mail, the product's alerts included, goes through the one aiosmtplib sender.

@@ -43,9 +43,11 @@ class Recording(models.Model):
     loud_fraction = models.FloatField()
     caller_path = models.CharField(max_length=300, blank=True)
     agent_path = models.CharField(max_length=300, blank=True)
-    # Kept past any retention period while set (a complaint, a court order); read by the retention issue.
+    # Kept past the retention period while set (a complaint, a court order); the audit names who and why.
     legal_hold = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
+    # Set when the retention task deleted the audio (the row stays, so the audit log keeps its subject).
+    purged_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-started_at", "-id"]
@@ -66,3 +68,43 @@ class Recording(models.Model):
     def file_path(self) -> Path:
         """The stored (mixed) audio file's absolute path."""
         return Path(settings.CC_RECORDINGS_DIR) / self.path
+
+
+class AuditAction(models.TextChoices):
+    PLAY = "play", _("Atskaņots / Played")
+    DOWNLOAD = "download", _("Lejupielādēts / Downloaded")
+    HOLD_SET = "hold_set", _("Juridiskā aizture / Legal hold set")
+    HOLD_RELEASED = "hold_released", _("Aizture atcelta / Legal hold released")
+    PURGED = "purged", _("Dzēsts pēc glabāšanas termiņa / Deleted after retention")
+
+
+class RecordingAudit(models.Model):
+    """Who did what with a recording, when and why (DATA, PH-REC). Rows are never changed, except the
+    counters of a play or download: each audio request made with its grant adds to them.
+
+    A play or download is granted for a reason and carries a token: the audio endpoint serves only a
+    valid token of the same user and recording, so no byte leaves without a logged reason.
+    """
+
+    recording = models.ForeignKey(Recording, on_delete=models.PROTECT, related_name="audit")
+    action = models.CharField(max_length=20, choices=AuditAction.choices)
+    at = models.DateTimeField()
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    reason = models.TextField(blank=True)
+    client_address = models.GenericIPAddressField(null=True, blank=True)
+    detail = models.JSONField(default=dict, blank=True)
+    # Plays and downloads: the grant the audio requests present, and what they fetched.
+    token = models.CharField(max_length=64, unique=True, null=True, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    requests = models.PositiveIntegerField(default=0)
+    bytes_served = models.PositiveBigIntegerField(default=0)
+    last_request_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+        indexes = [models.Index(fields=["recording", "at"]), models.Index(fields=["at"])]
+
+    def __str__(self) -> str:
+        return f"{self.action} {self.recording_id} by {self.user_id}"

@@ -114,6 +114,9 @@ MATRIX = [
     ("POST", "/api/interactions/{email_id}/complaint/", {"note": ""}, (401, 403, 404, 200, 200, 404, 200)),
     ("POST", "/api/interactions/{phone_id}/complaint/", {"note": ""}, (401, 403, 200, 404, 200, 200, 200)),
     ("PUT", "/api/notifications/preferences/", {"immediate": True}, (401, 403, 403, 403, 200, 403, 200)),
+    # Client audio: quality officers and team leads only, with no staff bypass; the audit log: admins.
+    ("GET", "/api/recordings/", None, (401, 403, 403, 403, 200, 200, 403)),
+    ("GET", "/api/recordings/audit/", None, (401, 403, 403, 403, 403, 403, 200)),
 ]
 
 
