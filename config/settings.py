@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "recordings",
     "mail",
     "telephony",
+    "workplace",
 ]
 
 MIDDLEWARE = [

@@ -16,7 +16,6 @@ from mail.api import (
     OutboundViewSet,
     QuarantineViewSet,
 )
-from recordings.api import RecordingAudioView, RecordingAuditViewSet, RecordingViewSet
 from sla.alert_api import NotificationViewSet
 from sla.api import BreachViewSet, InteractionViewSet
 from sla.report_api import Mk399PublicationView, Mk399ReportView
@@ -33,7 +32,6 @@ router.register("mail/outbound", OutboundViewSet, basename="outbound")
 router.register("mail/delivery-failures", DeliveryFailureViewSet, basename="delivery-failure")
 router.register("messages", MessageViewSet, basename="message")
 router.register("notifications", NotificationViewSet, basename="notification")
-router.register("recordings", RecordingViewSet, basename="recording")
 
 urlpatterns = [
     # The workplace UI comes with issue 6; until then the front page is the browsable API.
@@ -50,9 +48,7 @@ urlpatterns = [
     path("api/reports/mk399/", Mk399ReportView.as_view(), name="report-mk399"),
     path("api/reports/mk399/published/", Mk399PublicationView.as_view(), name="report-mk399-published"),
     path("api/reports/service-level/", ServiceLevelView.as_view(), name="report-service-level"),
-    re_path(r"^api/recordings/(?P<pk>\d+)/audio/?$", RecordingAudioView.as_view(), name="recording-audio"),
-    # Before the router, whose recording detail route would take "audit" for an id.
-    path("api/recordings/audit/", RecordingAuditViewSet.as_view({"get": "list"}), name="recording-audit"),
+    path("api/", include("recordings.urls")),
     path("api/", include(router.urls)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
