@@ -1,4 +1,5 @@
-"""The layers contract (STYLE.md): config → telephony | mail → sla | recordings → contact_centre → agents."""
+"""The layers contract (STYLE.md): config → workplace → telephony | mail → sla | recordings → contact_centre
+→ agents."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-PACKAGES = ("config", "telephony", "mail", "sla", "recordings", "contact_centre", "agents")
+PACKAGES = ("config", "workplace", "telephony", "mail", "sla", "recordings", "contact_centre", "agents")
 LINT_IMPORTS = Path(sys.executable).with_name("lint-imports")
 
 
