@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from contact_centre.models import GENESIS_HASH, ChainHead, Event
+from django.db.models import Q, QuerySet
+
+from agents.models import Person
+from contact_centre.models import GENESIS_HASH, ChainHead, Event, EventKind
 
 
 @dataclass(frozen=True)
@@ -40,3 +43,18 @@ def ledger_chain_verify(*, chunk_size: int = 5000) -> ChainReport:
             checked, expected_seq, f"the chain tip says {last_seq}: events at the end are missing"
         )
     return ChainReport(checked, None, "")
+
+
+def messages_for(person: Person) -> QuerySet[Event]:
+    """Messages taken for `person`, or for someone they stand in for (PH-ABSENT), newest first."""
+    rows = Event.objects.filter(kind=EventKind.MESSAGE_TAKEN).select_related("interaction", "actor")
+    mine = Q(payload__for_person_id=person.pk) | Q(payload__substitute_id=person.pk)
+    return rows.filter(mine).order_by("-seq")
+
+
+def messages_handled(messages: QuerySet[Event]) -> set[int]:
+    """The `seq` of each of `messages` already dealt with."""
+    handled = Event.objects.filter(
+        kind=EventKind.MESSAGE_HANDLED, interaction__in=messages.values("interaction")
+    ).values_list("payload__message_seq", flat=True)
+    return {int(seq) for seq in handled}

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema
@@ -24,7 +24,8 @@ from rest_framework.views import APIView
 from agents.models import Person, Role
 from agents.permissions import acting_user, roles_allowed
 from agents.selectors import person_covered_by
-from contact_centre.models import Channel, Event, EventKind, Interaction
+from contact_centre.models import Channel, Event, Interaction
+from contact_centre.selectors import messages_for, messages_handled
 from contact_centre.services import callback_made, message_handle, message_take
 from sla.selectors import interaction_scope
 
@@ -131,22 +132,12 @@ class MessageViewSet(viewsets.GenericViewSet[Event]):
     queryset = Event.objects.none()  # for the schema; get_queryset scopes the rows to the user
 
     def get_queryset(self) -> QuerySet[Event]:
-        user = acting_user(self.request.user)
-        person = Person.objects.filter(user=user).first()
-        rows = Event.objects.filter(kind=EventKind.MESSAGE_TAKEN).select_related("interaction", "actor")
-        if person is None:
-            return rows.none()
-        return rows.filter(Q(payload__for_person_id=person.pk) | Q(payload__substitute_id=person.pk))
-
-    def _handled(self, rows: QuerySet[Event]) -> set[int]:
-        handled = Event.objects.filter(
-            kind=EventKind.MESSAGE_HANDLED, interaction__in=rows.values("interaction")
-        ).values_list("payload__message_seq", flat=True)
-        return {int(seq) for seq in handled}
+        person = Person.objects.filter(user=acting_user(self.request.user)).first()
+        return Event.objects.none() if person is None else messages_for(person)
 
     def list(self, request: Request) -> Response:
-        rows = self.get_queryset().order_by("-seq")
-        handled = self._handled(rows)
+        rows = self.get_queryset()
+        handled = messages_handled(rows)
         if request.query_params.get("all") != "true":
             rows = rows.exclude(seq__in=handled)
         page = self.paginate_queryset(rows)
