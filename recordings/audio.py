@@ -291,3 +291,22 @@ def directory_fsync(directory: Path) -> None:
         os.fsync(descriptor)
     finally:
         os.close(descriptor)
+
+
+# --- Waveform peaks for the player -------------------------------------------------------------------
+
+
+def waveform_peaks(path: Path, *, buckets: int = 2000) -> tuple[list[float], float]:
+    """The loudest sample of each of `buckets` equal slices of a recording (0..1), and its duration in s.
+
+    Read in blocks, so an hour-long call never sits in memory; the player draws the waveform from these
+    instead of decoding the whole file in the browser.
+    """
+    info = sf.info(str(path))
+    frames = max(info.frames, 1)
+    per_bucket = max(math.ceil(frames / buckets), 1)
+    peaks = [
+        round(float(np.abs(block.astype(np.int32)).max(initial=0)) / FULL_SCALE, 4)
+        for block in sf.blocks(str(path), blocksize=per_bucket, dtype="int16", always_2d=False)
+    ]
+    return peaks, info.frames / info.samplerate

@@ -8,6 +8,7 @@ older than CC_RECORDINGS_RETENTION_DAYS that are not held, and logs each deletio
 
 from __future__ import annotations
 
+import json
 import logging
 import secrets
 from datetime import datetime, timedelta
@@ -22,6 +23,7 @@ from django.utils import timezone
 from agents.errors import DomainError
 from agents.models import Role
 from agents.selectors import user_roles
+from recordings import audio
 from recordings.models import AuditAction, Recording, RecordingAudit
 
 logger = logging.getLogger(__name__)
@@ -132,6 +134,25 @@ def legal_hold_set(*, recording: Recording, by: User, hold: bool, reason: str) -
     return locked
 
 
+PEAKS_SUFFIX = ".peaks.json"
+
+
+def recording_peaks(recording: Recording) -> dict[str, object]:
+    """The player's waveform (peaks and duration), computed once and kept beside the audio file."""
+    _available(recording)
+    cache = recording.file_path().with_name(recording.file_path().name + PEAKS_SUFFIX)
+    try:
+        return dict(json.loads(cache.read_text()))
+    except (OSError, ValueError):
+        pass  # not computed yet, or a half-written file from a crash: compute it (again)
+    peaks, duration = audio.waveform_peaks(recording.file_path())
+    computed = {"peaks": peaks, "duration": duration}
+    staging = cache.with_name(f".{cache.name}.{secrets.token_hex(4)}")
+    staging.write_text(json.dumps(computed))
+    staging.replace(cache)  # atomic: a reader sees the old file or the whole new one
+    return computed
+
+
 def retention_cutoff(now: datetime) -> datetime:
     return now - timedelta(days=settings.CC_RECORDINGS_RETENTION_DAYS)
 
@@ -163,7 +184,7 @@ def recordings_purge(*, now: datetime) -> int:
 def _purge_one(recording: Recording, now: datetime) -> None:
     root = Path(settings.CC_RECORDINGS_DIR)
     paths = [path for path in (recording.path, recording.caller_path, recording.agent_path) if path]
-    for relative in paths:
+    for relative in [*paths, recording.path + PEAKS_SUFFIX]:
         (root / relative).unlink(missing_ok=True)
     recording.purged_at = now
     recording.save(update_fields=["purged_at"])
