@@ -85,7 +85,7 @@ class RecordingFilterSerializer(serializers.Serializer[dict[str, Any]]):
     max_seconds = serializers.IntegerField(required=False, min_value=0)
 
 
-def _recordings_filtered(params: dict[str, Any]) -> QuerySet[Recording]:
+def recordings_filtered(params: dict[str, Any]) -> QuerySet[Recording]:
     ring_met = Interaction.objects.filter(
         pk=OuterRef("interaction_id"), clocks__rule_id=PH_RING, clocks__state="met"
     )
@@ -141,7 +141,7 @@ class RecordingViewSet(viewsets.ReadOnlyModelViewSet[Recording]):
             return Recording.objects.none()
         filters = RecordingFilterSerializer(data=self.request.query_params)
         filters.is_valid(raise_exception=True)
-        return _recordings_filtered(filters.validated_data)
+        return recordings_filtered(filters.validated_data)
 
     @extend_schema(request=GrantRequestSerializer, responses={201: GrantSerializer})
     @action(detail=True, methods=["post"])

@@ -18,6 +18,9 @@ CC_TEST_PACKAGES=(
   "sip-tester sipp"
   "sox sox"
   "espeak-ng espeak-ng"
+  "nodejs node"
+  "npm npm"
+  "chromium chromium"
 )
 
 # Bold and red only on a terminal; CI logs stay plain.
@@ -114,4 +117,23 @@ cc_venv_ensure() {
 # cc_dotenv_has NAME: true when the project's .env file sets NAME (Django reads that file too).
 cc_dotenv_has() {
   [[ -f $CC_ROOT/.env ]] && grep -Eq "^[[:space:]]*(export[[:space:]]+)?$1=" "$CC_ROOT/.env"
+}
+
+# cc_frontend_ensure: the workplace's scripts (htmx, wavesurfer.js) installed from the npm registry with
+# the lock file and bundled by esbuild into workplace/static/workplace/build/. npm ci runs only when the
+# lock file changed; the bundle is rebuilt only when a source is newer than it.
+cc_frontend_ensure() {
+  cc_apt_ensure "nodejs node" "npm npm"
+  local frontend="$CC_ROOT/workplace/frontend" bundle="$CC_ROOT/workplace/static/workplace/build/workplace.js"
+  local stamp="$frontend/node_modules/.lock.sha256" want
+  want="$(sha256sum "$frontend/package-lock.json" | cut -d' ' -f1)"
+  if [[ ! -f $stamp || "$(<"$stamp")" != "$want" ]]; then
+    cc_step "Installing the workplace's scripts (npm ci)"
+    (cd "$frontend" && npm ci --no-audit --no-fund --loglevel=error)
+    printf '%s\n' "$want" >"$stamp"
+  fi
+  if [[ ! -f $bundle ]] || [[ -n "$(find "$frontend/src" "$frontend/build.mjs" "$stamp" -newer "$bundle" -print -quit)" ]]; then
+    cc_step "Building the workplace's scripts (esbuild)"
+    (cd "$frontend" && npm run --silent build)
+  fi
 }

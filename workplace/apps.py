@@ -4,7 +4,7 @@ from django.apps import AppConfig
 
 
 class WorkplaceConfig(AppConfig):
-    """The people's side: server-rendered pages for agents, e-mail handlers, team leads and quality officers."""
+    """The people's side: server-rendered pages for agents, handlers, team leads and quality officers."""
 
     name = "workplace"
     verbose_name = "Darba vieta / Workplace"
