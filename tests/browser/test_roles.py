@@ -222,3 +222,24 @@ def test_a_quality_officer_gives_a_reason_plays_and_seeks_a_recording_through_ra
         "peteris",
     )
     assert grant.requests >= 1
+
+
+def test_the_team_leads_other_pages_work_on_a_tablet_and_pass_the_accessibility_check(
+    live_server: LiveServer, browser: Browser, office: dict[str, Person]
+) -> None:
+    tablet = browser.new_context(
+        locale="lv-LV", timezone_id="Europe/Riga", viewport={"width": 820, "height": 1180}
+    )
+    page = tablet.new_page()
+    sign_in(page, live_server.url, "ilze", PASSWORD)
+    for path, heading, name in (
+        ("/lead/calendar/", "Darba laika kalendārs", "team-lead-calendar-tablet"),
+        ("/lead/absences/", "Prombūtnes manās struktūrvienībās", "team-lead-absences-tablet"),
+        ("/mail/", "E-pasta rinda", "team-lead-mail-queue-tablet"),
+    ):
+        page.goto(f"{live_server.url}{path}")
+        expect(page.get_by_role("heading", name=heading)).to_be_visible()
+        assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1"), path
+        screenshot(page, name)
+        _accessible(browser, page)
+    tablet.close()

@@ -24,7 +24,7 @@ from tests.factories import PersonFactory, riga
 from tests.mailpeers import SmtpCapture
 from tests.peers import ManagedProcess, RedisServer, database_url
 
-pytestmark = [pytest.mark.peers, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.peers, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
 ROOT = Path(__file__).resolve().parents[2]
 

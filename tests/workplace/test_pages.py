@@ -9,6 +9,8 @@ import pytest
 import time_machine
 from django.test import Client
 from django.urls import reverse
+from pytest_django.fixtures import Settings
+from rest_framework.authtoken.models import Token
 
 from agents.models import AgentStatus, Role
 from contact_centre.models import Interaction
@@ -197,3 +199,15 @@ def test_the_player_gets_the_waveform_without_any_audio_or_log(office: Office) -
     assert body["duration"] == pytest.approx(12.0, abs=0.1)
     assert 0.4 < max(body["peaks"]) < 0.6  # the tone is at half scale
     assert not office.recording.audit.exists()  # the waveform is no replay; playing needs a reason
+
+
+def test_no_page_carries_a_secret(office: Office, settings: Settings) -> None:
+    settings.CC_SMTP_PASSWORD = "smtp-secret-value"
+    settings.CC_IMAP_PASSWORD = "imap-secret-value"
+    token = Token.objects.create(user=office.user(Role.TEAM_LEAD))
+    secrets = (settings.SECRET_KEY, "smtp-secret-value", "imap-secret-value", token.key)
+    client = client_for(office, Role.TEAM_LEAD)
+    with time_machine.travel(NOW, tick=False):
+        for name in ("mail-queue", "lead-breaches", "lead-levels", "lead-calendar", "lead-absences"):
+            page = client.get(reverse(name)).content.decode()
+            assert not [secret for secret in secrets if secret in page], name
