@@ -5,7 +5,13 @@ from __future__ import annotations
 import subprocess
 import sys
 
-BENCHMARKS = ("bench.calendar_bench", "bench.recompute_bench", "bench.mail_bench", "bench.line_bench")
+BENCHMARKS = (
+    "bench.calendar_bench",
+    "bench.recompute_bench",
+    "bench.mail_bench",
+    "bench.line_bench",
+    "bench.sla_bench",
+)
 
 
 def main() -> int:

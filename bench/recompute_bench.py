@@ -9,8 +9,6 @@ an extra public holiday on that day: every clock must move. Target: ≤ 5 s for 
 from __future__ import annotations
 
 import argparse
-import io
-import os
 import sys
 import time
 from datetime import UTC, date, datetime, timedelta
@@ -20,39 +18,14 @@ CLOCKS_PER_INTERACTION = 10
 RULES = (("EM-ACK", 1), ("EM-REPLY", 2), ("PORTAL-ANS", 6))
 
 
-def _start_database() -> object:
-    import psycopg
-
-    from tests.peers import postgres_start
-
-    cluster = postgres_start()
-    url = cluster.url  # type: ignore[attr-defined]
-    with psycopg.connect(url.rsplit("/", 1)[0] + "/postgres", autocommit=True) as admin:
-        admin.execute("CREATE DATABASE cc_sla")
-    os.environ["DATABASE_URL"] = url
-    os.environ.setdefault("DJANGO_DEBUG", "true")
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
-    return cluster
-
-
-def _copy_rows(cursor: object, table: str, columns: str, rows: io.StringIO) -> None:
-    rows.seek(0)
-    with cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:  # type: ignore[attr-defined]
-        while chunk := rows.read(1 << 20):
-            copy.write(chunk)
-
-
 def _load_clocks(count: int) -> None:
     """Bulk-load interactions, their deadlines and pending clocks with COPY (the ORM would take minutes)."""
     from django.db import connection
 
+    from bench.loader import TableSpool, raw_cursor
+    from contact_centre.models import Interaction
     from sla.calendar_source import current_calendar
+    from sla.models import Clock
     from sla.services import deadline_for_basis
 
     calendar = current_calendar()
@@ -64,32 +37,21 @@ def _load_clocks(count: int) -> None:
         if deadline_for_basis(basis, working_days, calendar).due_at.date() >= HOLIDAY
     ]
     interactions = count // CLOCKS_PER_INTERACTION
-    opened = datetime(2026, 5, 4, 8, 0, tzinfo=UTC)
+    opened = datetime(2026, 5, 4, 8, 0, tzinfo=UTC).isoformat()
+    rows = TableSpool(Interaction, ["id", "channel", "state", "is_complaint", "opened_at"])
+    rows.add_many(f"{n}\temail\topen\tf\t{opened}" for n in range(1, interactions + 1))
+    clocks = TableSpool(
+        Clock, ["interaction_id", "rule_id", "opened_by_seq", "started_at", "deadline_id", "created_at"]
+    )
+    clocks.add_many(
+        f"{n // CLOCKS_PER_INTERACTION + 1}\t{terms[n % len(terms)][0]}\t{n}\t{opened}\t"
+        f"{terms[n % len(terms)][1]}\t{opened}"
+        for n in range(count)
+    )
+    with raw_cursor() as cursor:  # every other column (state, detail, warnings...) takes the model's default
+        rows.load(cursor)
+        clocks.load(cursor)
     with connection.cursor() as cursor:
-        raw = cursor.connection.cursor()
-        buffer = io.StringIO()
-        for n in range(1, interactions + 1):
-            buffer.write(f"{n}\temail\topen\tf\t{opened.isoformat()}\t\t\t\n")
-        _copy_rows(
-            raw,
-            "contact_centre_interaction",
-            "id, channel, state, is_complaint, opened_at, client_name, client_contact, subject",
-            buffer,
-        )
-        buffer = io.StringIO()
-        for n in range(count):
-            rule_id, deadline_id = terms[n % len(terms)]
-            buffer.write(
-                f"{n // CLOCKS_PER_INTERACTION + 1}\t{rule_id}\t{n}\t{opened.isoformat()}\t{deadline_id}\t"
-                f"pending\t\t{{}}\t{opened.isoformat()}\t0\n"
-            )
-        _copy_rows(
-            raw,
-            "sla_clock",
-            "interaction_id, rule_id, opened_by_seq, started_at, deadline_id, state, stop_reason, detail, "
-            "created_at, warned_percent",
-            buffer,
-        )
         cursor.execute("SELECT setval('contact_centre_interaction_id_seq', %s)", [interactions])
         cursor.execute("VACUUM ANALYZE sla_clock")
 
@@ -112,7 +74,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--clocks", type=int, default=1_000_000)
     count = parser.parse_args().clocks
-    cluster = _start_database()
+    from bench.loader import database_start
+
+    cluster = database_start()
     try:
         started = time.perf_counter()
         _load_clocks(count)
@@ -139,7 +103,7 @@ def main() -> None:
         from django.db import connections
 
         connections.close_all()
-        cluster.stop()  # type: ignore[attr-defined]
+        cluster.stop()
 
 
 if __name__ == "__main__":
