@@ -11,7 +11,7 @@ Closed interactions, spread over the past year, in time order (ids and ledger se
   complaints (0.5 % of calls and e-mails): COMPLAINT, met by the outcome unless breached.
 Breaches: a row for every breached clock (about `breaches`, split over the rules by BREACH_SPLIT), each
 alerted to the team lead; 40 % of those older than two weeks acknowledged with a reason, 1 % reclassified
-(withdrawn), each review in the audit trail.
+(withdrawn, the clock stopped), each review in the audit trail.
 Open e-mails: the pending clocks, EM-ACK and EM-REPLY of e-mails received in the last days, all due at
 least PENDING_MARGIN from now, their next warning (CC_SLA_WARN_AT) after that too (points already passed
 count as warned), so nothing falls due or asks for a warning while the benchmark runs.
@@ -277,15 +277,17 @@ class SlaLoad:
         detail: dict[str, Any] | None = None,
         warning: datetime | None = None,
         warned: int = 0,
+        breached: bool = False,
     ) -> int:
-        """A clock opened by event `seq`; settled ones keep their due time, a breached one its breach time."""
+        """A clock opened by event `seq`; settled ones keep their due time, a breached one (or one stopped
+        after its breach, `breached`) its breach time."""
         cid = self._id(self.Clock)
         deadline_id, due = deadline
         settled = None if state == "pending" else due
-        breached = due if state == "breached" else None
+        breached_at = due if state == "breached" or breached else None
         self.spools["clock"].add(
             f"{cid}\t{iid}\t{rule}\t{seq}\t{started.isoformat()}\t{(started + SYNCED_AFTER).isoformat()}\t"
-            f"{deadline_id}\t{copy_text(settled)}\t{state}\t{copy_text(met)}\t{copy_text(breached)}\t"
+            f"{deadline_id}\t{copy_text(settled)}\t{state}\t{copy_text(met)}\t{copy_text(breached_at)}\t"
             f"{copy_text(stopped)}\t{reason}\t{copy_text(detail or {})}\t{copy_text(warning)}\t{warned}"
             # warnings_planned_for: the due time of a working-day rule's clock, as clock_open writes it
             + ("\t" + (due.isoformat() if rule in WORKING_DAY_RULES else "\\N") if self.clock_extra else "")
@@ -294,27 +296,73 @@ class SlaLoad:
         self.counts.pending += state == "pending"
         return cid
 
+    def breached(
+        self,
+        iid: int,
+        rule: str,
+        seq: int,
+        *,
+        started: datetime,
+        deadline: tuple[int, datetime],
+        unit: int | None,
+        owner: int | None,
+        met: datetime | None = None,
+        detail: dict[str, Any] | None = None,
+    ) -> int:
+        """A clock breached at its due time and its breach (`breach`: call this where the ledger has the
+        breach, before the late fact). A breach a team lead reclassified stops its clock (as
+        `breach_reclassify` does)."""
+        withdrawn = None
+        if self.rng.random() < RECLASSIFIED:
+            alerted = deadline[1] + SWEPT_AFTER + ALERTED_AFTER
+            withdrawn = min(
+                alerted + timedelta(hours=self.rng.uniform(1, 72)), self.now - timedelta(minutes=5)
+            )
+        opened = {"started": started, "deadline": deadline, "met": met, "detail": detail}
+        if withdrawn is None:
+            cid = self.clock(iid, rule, seq, **opened, state="breached")
+        else:
+            cid = self.clock(
+                iid,
+                rule,
+                seq,
+                **opened,
+                state="stopped",
+                stopped=withdrawn,
+                reason="reclassified",
+                breached=True,
+            )
+        self.breach(cid, rule, iid, due=deadline[1], unit=unit, owner=owner, withdrawn=withdrawn)
+        return cid
+
     def breach(
-        self, cid: int, rule: str, iid: int, *, due: datetime, unit: int | None, owner: int | None
+        self,
+        cid: int,
+        rule: str,
+        iid: int,
+        *,
+        due: datetime,
+        unit: int | None,
+        owner: int | None,
+        withdrawn: datetime | None,
     ) -> None:
-        """A breached clock as the sweep raised it: the `sla_breached` event (call this where the ledger has
-        it: before the late fact), the row, the team lead's alert; maybe acknowledged or reclassified (its
-        `sla_breach_withdrawn` event follows the interaction's other facts)."""
+        """A breached clock as the sweep raised it: the `sla_breached` event, the row, the team lead's alert;
+        maybe acknowledged, or reclassified at `withdrawn` (its `sla_breach_withdrawn` event follows the
+        interaction's other facts)."""
         facts = {"rule_id": rule, "due_at": due.isoformat()}
         self.event(iid, "sla_breached", due, facts, key=f"sla_breached:{cid}")
         bid = self._id(self.Breach)
         rng, lead = self.rng, self.staff.lead_user_id
         raised = due + SWEPT_AFTER
         alerted = raised + ALERTED_AFTER
-        acknowledged = reason = withdrawn = None
+        acknowledged = reason = None
         comment = withdraw_reason = ""
         if due < self.now - timedelta(days=14) and rng.random() < ACKNOWLEDGED:
             acknowledged = alerted + timedelta(minutes=rng.uniform(20, 4 * 24 * 60))
             reason = rng.choice(self.reasons)
             comment = "Noslodze" if rng.random() < 0.3 else ""
             self._review(bid, "acknowledged", reason=reason, comment=comment, at=acknowledged)
-        if rng.random() < RECLASSIFIED:
-            withdrawn = min(alerted + timedelta(hours=rng.uniform(1, 72)), self.now - timedelta(minutes=5))
+        if withdrawn is not None:
             comment_withdrawn = "automātiska atbilde, ne klienta jautājums"
             withdraw_reason = f"reclassified: {comment_withdrawn}"
             self._review(bid, "reclassified", reason=None, comment=comment_withdrawn, at=withdrawn)
@@ -518,9 +566,9 @@ class SlaLoad:
         if verdict == "short_abandon":
             self.clock(iid, RING, seq, **opened, state="stopped", stopped=outcome_at, reason="short_abandon")
         elif late:
-            cid = self.clock(iid, RING, seq, **opened, state="breached", met=outcome_at if agent else None)
             # Raised by the sweep while the caller still waited: nobody owned the call yet.
-            self.breach(cid, RING, iid, due=deadline[1], unit=unit, owner=None)
+            met = outcome_at if agent else None
+            self.breached(iid, RING, seq, **opened, unit=unit, owner=None, met=met)
         else:
             self.clock(iid, RING, seq, **opened, state="met", met=outcome_at)
         self.event(iid, kind, outcome_at, payload, key=f"call:{sip}:outcome")
@@ -626,8 +674,7 @@ class SlaLoad:
         if closed <= deadline[1]:
             self.clock(iid, PORTAL, seq, **opened, state="stopped", stopped=closed, reason="closed")
         else:
-            cid = self.clock(iid, PORTAL, seq, **opened, state="breached")
-            self.breach(cid, PORTAL, iid, due=deadline[1], unit=agent[2], owner=agent[0])
+            self.breached(iid, PORTAL, seq, **opened, unit=agent[2], owner=agent[0])
         self.event(iid, "closed", closed, {"reason": "atbildēts portālā"}, key=None, actor=agent[1])
         self.interaction(
             iid,
@@ -656,9 +703,9 @@ class SlaLoad:
         event then comes before the late fact's, as the sweep wrote it first)."""
         if done <= deadline[1]:
             return self.clock(iid, rule, seq, started=started, deadline=deadline, state="met", met=done)
-        cid = self.clock(iid, rule, seq, started=started, deadline=deadline, state="breached", met=done)
-        self.breach(cid, rule, iid, due=deadline[1], unit=unit, owner=owner)
-        return cid
+        return self.breached(
+            iid, rule, seq, started=started, deadline=deadline, unit=unit, owner=owner, met=done
+        )
 
     def _complaint(self, iid: int, after: datetime, *, unit: int, owner: int | None) -> datetime:
         """Marked a while after the last fact; the outcome given (late when a breach is drawn)."""
@@ -791,6 +838,8 @@ def _clock_facts(interaction_ids: list[int]) -> tuple[set[str], set[str], dict[t
 
     clocks, warnings = set(), {}
     for c in Clock.objects.filter(interaction_id__in=interaction_ids).select_related("deadline"):
+        if c.stop_reason == "reclassified":  # a team lead's act, not a ledger fact: compared as it was
+            c.state, c.stopped_at, c.stop_reason = "breached", None, ""
         clocks.add(
             repr(
                 (
