@@ -14,6 +14,7 @@ a ``FrontDoorConfig``.
 
 from __future__ import annotations
 
+import ctypes
 import ipaddress
 import os
 import re
@@ -22,7 +23,7 @@ import signal
 import string
 import subprocess
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -268,6 +269,21 @@ def ctl_answers(ctl_socket: Path) -> bool:
     return True
 
 
+def die_with_parent() -> Callable[[], None] | None:
+    """A preexec_fn: Linux sends the child SIGTERM when the process that started it dies, even by SIGKILL
+    (honcho kills `manage.py telephony` 5 s after asking it to stop), so no Kamailio or call handler
+    outlives its supervisor. The supervisor starts its children from its main thread, as this requires."""
+    if os.uname().sysname != "Linux":
+        return None
+    libc = ctypes.CDLL(None, use_errno=True)
+    pr_set_pdeathsig = 1
+
+    def set_parent_death_signal() -> None:
+        libc.prctl(pr_set_pdeathsig, signal.SIGTERM)
+
+    return set_parent_death_signal
+
+
 class KamailioProcess:
     """One Kamailio for a written configuration: started in the foreground, stopped with SIGTERM.
 
@@ -306,6 +322,7 @@ class KamailioProcess:
                 stdout=log,
                 stderr=subprocess.STDOUT if log else None,
                 start_new_session=True,
+                preexec_fn=die_with_parent(),  # noqa: PLW1509 -- only prctl, no locks
             )
         finally:
             if log is not None:

@@ -19,7 +19,13 @@ from pathlib import Path
 from django.conf import settings
 
 from agents.services import agent_registration_set
-from telephony.kamailio import FrontDoorConfig, KamailioError, KamailioProcess, registrations_read
+from telephony.kamailio import (
+    FrontDoorConfig,
+    KamailioError,
+    KamailioProcess,
+    die_with_parent,
+    registrations_read,
+)
 from telephony.worker import HandlerAddress
 
 log = logging.getLogger(__name__)
@@ -91,7 +97,11 @@ class HandlerProcess:
             "--host", self.address.host, "--port", str(self.address.port),
             "--rtp-port", str(self.address.rtp_port),
         ]  # fmt: skip
-        self.popen = subprocess.Popen(argv, stdin=subprocess.DEVNULL)  # noqa: S603 -- our own command
+        self.popen = subprocess.Popen(  # noqa: S603 -- our own command
+            argv,
+            stdin=subprocess.DEVNULL,
+            preexec_fn=die_with_parent(),  # noqa: PLW1509 -- only prctl, no locks
+        )
         self.restarts.started_at = time.monotonic()
         log.info("call handler %s started (pid %d)", self.address.name, self.popen.pid)
 
