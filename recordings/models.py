@@ -108,3 +108,217 @@ class RecordingAudit(models.Model):
 
     def __str__(self) -> str:
         return f"{self.action} {self.recording_id} by {self.user_id}"
+
+
+class ItemKind(models.TextChoices):
+    YES_NO = "yes_no", _("Jā / nē / Yes / no")
+    SCALE = "scale", _("Skala 0–N / Scale 0–N")
+
+
+class ScorecardTemplate(models.Model):
+    """A quality officer's form (editable in the admin); the default is PH-GREET and courtesy.
+
+    Editing a template never changes a submitted scorecard: a scorecard snapshots each item (code,
+    texts, rule, kind, scale, weight) into its answers when it is submitted, together with the template's
+    `version`, and its total is stored then. `version` counts the template's edits (the admin raises it
+    on every save that changes the template or its items), so a scorecard says which edition it was
+    scored on. We chose a snapshot over copying the template on each edit because the admin edits items
+    inline in place, and a snapshot keeps a submitted scorecard readable on its own (DB guard: a trigger
+    refuses changes to submitted scorecards and their answers). An item answered on any scorecard cannot
+    be deleted (PROTECT); retire a form by unticking `active` and creating a new one.
+    """
+
+    code = models.SlugField(unique=True)
+    name_lv = models.CharField(max_length=200)
+    name_en = models.CharField(max_length=200)
+    active = models.BooleanField(default=True)
+    version = models.PositiveIntegerField(default=1, editable=False)
+
+    class Meta:
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return f"{self.name_lv} / {self.name_en}"
+
+
+class ScorecardItem(models.Model):
+    """One question of a template: yes/no (1/0) or a scale 0..`scale_max`, weighted in the total."""
+
+    template = models.ForeignKey(ScorecardTemplate, on_delete=models.CASCADE, related_name="items")
+    position = models.PositiveSmallIntegerField(default=0)
+    code = models.SlugField()
+    text_lv = models.CharField(max_length=300)
+    text_en = models.CharField(max_length=300)
+    rule_id = models.CharField(max_length=20, blank=True, help_text="Handbook rule ID, e.g. PH-GREET")
+    weight = models.PositiveSmallIntegerField(default=1)
+    kind = models.CharField(max_length=10, choices=ItemKind.choices, default=ItemKind.YES_NO)
+    scale_max = models.PositiveSmallIntegerField(default=1, help_text="N of a scale 0..N; 1 for yes/no")
+
+    class Meta:
+        ordering = ["position", "code"]
+        constraints = [
+            models.UniqueConstraint(fields=["template", "code"], name="scorecard_item_code_unique"),
+            models.CheckConstraint(condition=models.Q(weight__gte=1), name="scorecard_item_weight_positive"),
+            models.CheckConstraint(
+                condition=models.Q(kind=ItemKind.YES_NO, scale_max=1)
+                | models.Q(kind=ItemKind.SCALE, scale_max__gte=2, scale_max__lte=10),
+                name="scorecard_item_scale",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code}: {self.text_lv}"
+
+
+class ScorecardState(models.TextChoices):
+    """Derived from the rows (`Scorecard.objects.with_state()`), never stored: a submitted row stays."""
+
+    DRAFT = "draft", _("Melnraksts / Draft")
+    SUBMITTED = "submitted", _("Iesniegts / Submitted")
+    ACKNOWLEDGED = "acknowledged", _("Iepazinies / Acknowledged")
+    DISPUTED = "disputed", _("Apstrīdēts / Disputed")
+    SUPERSEDED = "superseded", _("Aizstāts / Superseded")
+
+
+class DisputeState(models.TextChoices):
+    OPEN = "open", _("Izskatāms / Open")
+    UPHELD = "upheld", _("Atzīts / Upheld")
+    REJECTED = "rejected", _("Noraidīts / Rejected")
+
+
+class ScorecardQuerySet(models.QuerySet["Scorecard"]):
+    def with_state(self) -> ScorecardQuerySet:
+        """Each row annotated with `state` (a ScorecardState value)."""
+        return self.annotate(
+            state=models.Case(
+                models.When(submitted_at__isnull=True, then=models.Value(ScorecardState.DRAFT)),
+                models.When(dispute__state=DisputeState.UPHELD, then=models.Value(ScorecardState.SUPERSEDED)),
+                models.When(dispute__state=DisputeState.OPEN, then=models.Value(ScorecardState.DISPUTED)),
+                models.When(acknowledgement__isnull=False, then=models.Value(ScorecardState.ACKNOWLEDGED)),
+                default=models.Value(ScorecardState.SUBMITTED),
+                output_field=models.CharField(),
+            )
+        )
+
+
+class Scorecard(models.Model):
+    """A quality officer's scoring of one recording: a draft until submitted, then never changed.
+
+    `score` (per cent, one decimal) and the answers' item snapshots are written on submission. A dispute
+    upheld by a team lead opens a new scorecard whose `supersedes` names this one; this one stays as it
+    was. A recording has one original scorecard (`supersedes` empty) and a chain of successors.
+    """
+
+    recording = models.ForeignKey(Recording, on_delete=models.PROTECT, related_name="scorecards")
+    template = models.ForeignKey(ScorecardTemplate, on_delete=models.PROTECT, related_name="scorecards")
+    template_version = models.PositiveIntegerField(null=True, blank=True)
+    officer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField()
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    score = models.DecimalField(max_digits=4, decimal_places=1, null=True, blank=True)
+    comment = models.TextField(blank=True)
+    supersedes = models.OneToOneField(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="successor"
+    )
+
+    objects = ScorecardQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["recording"],
+                condition=models.Q(supersedes__isnull=True),
+                name="scorecard_one_original_per_recording",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(submitted_at__isnull=True, score__isnull=True)
+                | models.Q(submitted_at__isnull=False, score__gte=0, score__lte=100),
+                name="scorecard_score_when_submitted",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.recording_id}: {self.score if self.submitted_at else 'draft'}"
+
+    def is_submitted(self) -> bool:
+        return self.submitted_at is not None
+
+
+class ScorecardAnswer(models.Model):
+    """The answer to one item; the `item_*` columns are the item as it was when the scorecard was
+    submitted (see ScorecardTemplate), so later template edits leave it alone."""
+
+    scorecard = models.ForeignKey(Scorecard, on_delete=models.PROTECT, related_name="answers")
+    item = models.ForeignKey(ScorecardItem, on_delete=models.PROTECT, related_name="answers")
+    value = models.PositiveSmallIntegerField()
+    note = models.TextField(blank=True)
+    item_position = models.PositiveSmallIntegerField(default=0)
+    item_code = models.SlugField(blank=True)
+    item_text_lv = models.CharField(max_length=300, blank=True)
+    item_text_en = models.CharField(max_length=300, blank=True)
+    item_rule_id = models.CharField(max_length=20, blank=True)
+    item_kind = models.CharField(max_length=10, choices=ItemKind.choices, blank=True)
+    item_scale_max = models.PositiveSmallIntegerField(default=1)
+    item_weight = models.PositiveSmallIntegerField(default=1)
+
+    class Meta:
+        ordering = ["item_position", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["scorecard", "item"], name="scorecard_answer_once"),
+            models.CheckConstraint(
+                condition=models.Q(value__lte=models.F("item_scale_max")), name="scorecard_answer_in_scale"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.item_code or self.item_id}={self.value}"
+
+    def snapshot(self, item: ScorecardItem) -> None:
+        """Copy the item's current wording, rule, scale and weight into this answer (not saved)."""
+        self.item_position, self.item_code, self.item_rule_id = item.position, item.code, item.rule_id
+        self.item_text_lv, self.item_text_en = item.text_lv, item.text_en
+        self.item_kind, self.item_scale_max, self.item_weight = item.kind, item.scale_max, item.weight
+
+
+class ScorecardAcknowledgement(models.Model):
+    """The recording's agent saw the submitted scorecard (once; the row is never changed)."""
+
+    scorecard = models.OneToOneField(Scorecard, on_delete=models.PROTECT, related_name="acknowledgement")
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.scorecard_id} acknowledged {self.at:%Y-%m-%d}"
+
+
+class ScorecardDispute(models.Model):
+    """The agent's objection to a submitted scorecard, and a team lead's decision on it.
+
+    One per scorecard. Upheld: a new draft scorecard supersedes the disputed one (its answers copied for
+    the officer to correct); rejected: the scorecard stands. Both sides' comments stay.
+    """
+
+    scorecard = models.OneToOneField(Scorecard, on_delete=models.PROTECT, related_name="dispute")
+    raised_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    raised_at = models.DateTimeField()
+    comment = models.TextField()
+    state = models.CharField(max_length=10, choices=DisputeState.choices, default=DisputeState.OPEN)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolution = models.TextField(blank=True, help_text="The team lead's comment")
+
+    class Meta:
+        ordering = ["-raised_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(state=DisputeState.OPEN, resolved_at__isnull=True)
+                | (~models.Q(state=DisputeState.OPEN) & models.Q(resolved_at__isnull=False)),
+                name="scorecard_dispute_resolved_at",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.scorecard_id}: {self.state}"

@@ -6,10 +6,13 @@ from django.urls import include, path, re_path
 from rest_framework.routers import DefaultRouter
 
 from recordings.api import RecordingAudioView, RecordingAuditViewSet, RecordingViewSet
+from recordings.scorecard_api import ScorecardTemplateViewSet, ScorecardViewSet
 
 router = DefaultRouter(trailing_slash=True)
 router.include_root_view = False
 router.register("recordings", RecordingViewSet, basename="recording")
+router.register("scorecards", ScorecardViewSet, basename="scorecard")
+router.register("scorecard-templates", ScorecardTemplateViewSet, basename="scorecard-template")
 
 urlpatterns = [
     re_path(r"^recordings/(?P<pk>\d+)/audio/?$", RecordingAudioView.as_view(), name="recording-audio"),

@@ -117,6 +117,15 @@ MATRIX = [
     # Client audio: quality officers and team leads only, with no staff bypass; the audit log: admins.
     ("GET", "/api/recordings/", None, (401, 403, 403, 403, 200, 200, 403)),
     ("GET", "/api/recordings/audit/", None, (401, 403, 403, 403, 403, 403, 200)),
+    # QA scorecards: officers and leads read all, an agent their own submitted ones (none here).
+    ("GET", "/api/scorecards/", None, (401, 403, 200, 403, 200, 200, 200)),
+    ("GET", "/api/scorecard-templates/", None, (401, 403, 200, 403, 200, 200, 200)),
+    (
+        "GET",
+        "/api/scorecards/trends/?from=2026-04-01&to=2026-04-30&period=week",
+        None,
+        (401, 403, 200, 403, 200, 200, 200),
+    ),
 ]
 
 
