@@ -23,12 +23,14 @@ from agents.services import absence_create, agent_state_set, agent_status_get
 from contact_centre.models import Channel, Event, EventKind, Interaction
 from contact_centre.selectors import messages_for, messages_handled
 from contact_centre.services import call_interaction, message_handle
+from recordings.scorecards import scorecards_visible
 from sla.models import Clock, Policy
 from sla.rules import PH_RING
 from workplace.access import roles_required, signed_in_person
 from workplace.labels import ABSENCE_KINDS
 
 RING_CYCLE_MS_DEFAULT = 5000
+SCORECARDS_SHOWN = 20
 
 
 @dataclass(frozen=True)
@@ -115,6 +117,9 @@ def _page(request: HttpRequest, person: Person, form: AbsenceForm | None = None)
         "messages_open": [note for note in notes[:50] if note.seq not in handled],
         "absences": Absence.objects.filter(person=person, ends_at__gt=now).select_related("substitute__user"),
         "absence_form": form or AbsenceForm(person=person),
+        "scorecards": scorecards_visible(person.user)
+        .filter(recording__agent=person)
+        .order_by("-submitted_at")[:20],
     }
     return render(request, "workplace/agent/home.html", context)
 

@@ -29,6 +29,7 @@ PAGES = (
     Page("lead-calendar", _("Calendar"), frozenset({Role.TEAM_LEAD})),
     Page("lead-absences", _("Absences"), frozenset({Role.TEAM_LEAD})),
     Page("quality-recordings", _("Recordings"), frozenset({Role.QUALITY_OFFICER, Role.TEAM_LEAD})),
+    Page("quality-trends", _("Scores"), frozenset({Role.QUALITY_OFFICER, Role.TEAM_LEAD})),
 )
 
 

@@ -13,10 +13,12 @@ from django.utils.translation import gettext_lazy
 
 from agents.errors import DomainError
 from agents.models import Person, Role
+from agents.selectors import user_roles
 from recordings.api import recordings_filtered
 from recordings.governance import recording_peaks
 from recordings.models import Recording
-from workplace.access import roles_required
+from workplace.access import roles_required, signed_in_user
+from workplace.scorecard import item_lines, scorecard_for
 
 QUALITY_ROLES = (Role.QUALITY_OFFICER, Role.TEAM_LEAD)
 LIST_PAGE = 50
@@ -74,7 +76,18 @@ def quality_recordings(request: HttpRequest) -> HttpResponse:
 @roles_required(*QUALITY_ROLES)
 def quality_player(request: HttpRequest, pk: int) -> HttpResponse:
     recording = get_object_or_404(recordings_filtered({}).select_related("interaction", "agent__user"), pk=pk)
-    return render(request, "workplace/quality/player.html", {"recording": recording})
+    user = signed_in_user(request)
+    scorecard = scorecard_for(recording, user)
+    context = {
+        "recording": recording,
+        "scorecard": scorecard,
+        "lines": item_lines(scorecard) if scorecard else [],
+        "can_start": scorecard is None and Role.QUALITY_OFFICER in user_roles(user),
+        "can_edit": scorecard is not None
+        and not scorecard.is_submitted()
+        and scorecard.officer_id == user.pk,
+    }
+    return render(request, "workplace/quality/player.html", context)
 
 
 @roles_required(*QUALITY_ROLES)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from workplace import agent, lead, mailq, quality, views
+from workplace import agent, lead, mailq, quality, scorecard, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -47,4 +47,14 @@ urlpatterns = [
     path("quality/", quality.quality_recordings, name="quality-recordings"),
     path("quality/<int:pk>/", quality.quality_player, name="quality-player"),
     path("quality/<int:pk>/peaks/", quality.quality_peaks, name="quality-peaks"),
+    path("quality/<int:pk>/scorecard/", scorecard.scorecard_start, name="scorecard-start"),
+    path("quality/scorecards/<int:pk>/", scorecard.scorecard_save, name="scorecard-save"),
+    path("quality/scorecards/<int:pk>/resolve/", scorecard.scorecard_resolve_view, name="scorecard-resolve"),
+    path("quality/trends/", scorecard.quality_trends, name="quality-trends"),
+    path(
+        "agent/scorecards/<int:pk>/acknowledge/",
+        scorecard.scorecard_acknowledge_view,
+        name="scorecard-acknowledge",
+    ),
+    path("agent/scorecards/<int:pk>/dispute/", scorecard.scorecard_dispute_view, name="scorecard-dispute"),
 ]

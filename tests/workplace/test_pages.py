@@ -4,6 +4,7 @@ admits exactly its roles, the forms do what they say, the security headers are t
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 
 import pytest
 import time_machine
@@ -15,6 +16,7 @@ from rest_framework.authtoken.models import Token
 from agents.models import AgentStatus, Role
 from contact_centre.models import Interaction
 from mail.models import OutboundMail
+from recordings.models import Scorecard, ScorecardAcknowledgement, ScorecardItem
 from sla.models import Breach, CalendarOverride
 from sla.sync import clock_breach_overdue
 from tests.factories import riga
@@ -66,6 +68,7 @@ PAGES = {
     "lead-calendar": {Role.TEAM_LEAD},
     "lead-absences": {Role.TEAM_LEAD},
     "quality-recordings": {Role.QUALITY_OFFICER, Role.TEAM_LEAD},
+    "quality-trends": {Role.QUALITY_OFFICER, Role.TEAM_LEAD},
 }
 
 
@@ -211,3 +214,42 @@ def test_no_page_carries_a_secret(office: Office, settings: Settings) -> None:
         for name in ("mail-queue", "lead-breaches", "lead-levels", "lead-calendar", "lead-absences"):
             page = client.get(reverse(name)).content.decode()
             assert not [secret for secret in secrets if secret in page], name
+
+
+def _score(office: Office, client: Client) -> Scorecard:
+    """The quality officer scores the recording on its page: yes, yes, 3 of 4, no."""
+    client.post(reverse("scorecard-start", args=[office.recording.pk]))
+    card = Scorecard.objects.get(recording=office.recording)
+    items = list(ScorecardItem.objects.filter(template=card.template).order_by("position"))
+    values = {items[0].pk: 1, items[1].pk: 1, items[2].pk: 3, items[3].pk: 0}
+    form = {f"item-{pk}": str(value) for pk, value in values.items()} | {"comment": "Laipni", "submit": "1"}
+    client.post(reverse("scorecard-save", args=[card.pk]), form)
+    card.refresh_from_db()
+    return card
+
+
+def test_a_quality_officer_scores_a_call_and_the_agent_acknowledges_it(office: Office) -> None:
+    officer = client_for(office, Role.QUALITY_OFFICER)
+    card = _score(office, officer)
+    # Weights 1, 1, 2, 2: (1 + 1 + 2 * 3/4 + 0) / 6 = 58.3 %
+    assert (card.submitted_at is not None, card.score) == (True, Decimal("58.3"))
+    page = officer.get(reverse("quality-player", args=[office.recording.pk])).content.decode()
+    assert "58,3 %" in page  # a decimal comma in Latvian
+    assert 'name="submit"' not in page  # submitted: read-only
+    agent = client_for(office, Role.PHONE_AGENT)
+    assert "58,3 %" in agent.get(reverse("agent-home")).content.decode()
+    agent.post(reverse("scorecard-acknowledge", args=[card.pk]))
+    assert ScorecardAcknowledgement.objects.filter(scorecard=card).exists()
+
+
+def test_an_agent_disputes_a_scorecard_and_the_team_lead_upholds_it(office: Office) -> None:
+    card = _score(office, client_for(office, Role.QUALITY_OFFICER))
+    client_for(office, Role.PHONE_AGENT).post(
+        reverse("scorecard-dispute", args=[card.pk]), {"comment": "Iestādi nosaucu sākumā"}
+    )
+    lead = client_for(office, Role.TEAM_LEAD)
+    assert "Iestādi nosaucu sākumā" in lead.get(reverse("quality-trends")).content.decode()
+    lead.post(reverse("scorecard-resolve", args=[card.pk]), {"decision": "upheld", "comment": "Taisnība"})
+    card.refresh_from_db()
+    assert card.dispute.state == "upheld"
+    assert Scorecard.objects.filter(supersedes=card, submitted_at__isnull=True).exists()  # a new draft
