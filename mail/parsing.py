@@ -142,6 +142,20 @@ def mail_parse(
         raise UnparseableMail(f"the email package failed on it: {type(error).__name__}: {error}") from error
 
 
+def attachment_content(raw: bytes, index: int) -> tuple[Attachment, bytes]:
+    """The `index`-th attachment of a message (numbered as `mail_parse` lists them) and its decoded bytes.
+    Raises UnparseableMail, or IndexError for an index the message does not have."""
+    try:
+        message = _PARSER.parsebytes(raw)
+        found = _Parts()
+        _walk(message, found)
+    except (RecursionError, *_EMAIL_PACKAGE_ERRORS) as error:
+        raise UnparseableMail(f"the email package failed on it: {type(error).__name__}: {error}") from error
+    part = found.attachment_parts[index]
+    data = part.as_bytes() if part.is_multipart() else part.get_payload(decode=True)
+    return found.attachments[index], data if isinstance(data, bytes) else b""
+
+
 def _parsed(message: Message, raw: bytes, *, own_addresses: Collection[str], own_domain: str) -> ParsedMail:
     headers = _raw_headers(message)
     from_name, from_address = _sender(headers)
@@ -355,6 +369,7 @@ class _Parts:
     text: str | None = None
     html: str | None = None
     attachments: list[Attachment] = field(default_factory=list)
+    attachment_parts: list[Message] = field(default_factory=list)  # beside `attachments`, in order
     mime_types: set[str] = field(default_factory=set)
     report_types: set[str] = field(default_factory=set)
     dsn_actions: list[str] = field(default_factory=list)
@@ -404,6 +419,7 @@ def _leaf(part: Message, mime_type: str, found: _Parts) -> None:
     # Inline means shown in the body: said so, or referenced by Content-ID (multipart/related).
     is_inline = disposition == "inline" or (disposition is None and part.get("content-id") is not None)
     found.attachments.append(Attachment(filename, mime_type, _payload_size(part), is_inline))
+    found.attachment_parts.append(part)
 
 
 def _filename(part: Message) -> str:

@@ -16,6 +16,7 @@ from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.http import content_disposition_header
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -24,6 +25,7 @@ from agents.errors import DomainError
 from agents.models import Person, Role
 from contact_centre.models import Channel, Interaction, InteractionState
 from contact_centre.services import complaint_mark, interaction_reassign
+from mail.attachments import attachment_fetch
 from mail.models import MailTemplate, OutboundMail, StoredMessage, TemplateKind
 from mail.replies import reply_queue
 from sla.calendar import WorkingCalendar, is_office_open, office_hours_on, working_seconds_between
@@ -144,6 +146,7 @@ class ThreadItem:
     text: str
     html: SafeString | None
     attachments: list[dict[str, object]]
+    stored_id: int | None = None  # a client's message: its attachments can be fetched
 
 
 def _thread(interaction: Interaction) -> list[ThreadItem]:
@@ -156,6 +159,7 @@ def _thread(interaction: Interaction) -> list[ThreadItem]:
             message.text,
             safe_mail_html(message.html) if message.html else None,
             list(message.attachments),
+            message.pk,
         )
         for message in StoredMessage.objects.filter(interaction=interaction)
     )
@@ -289,3 +293,26 @@ def mail_complaint(request: HttpRequest, pk: int) -> HttpResponse:
         )
         messages.success(request, _("Marked as a complaint; the team leads have been told."))
     return redirect("mail-thread", pk=pk)
+
+
+@roles_required(*QUEUE_ROLES)
+def mail_attachment(request: HttpRequest, pk: int, message_pk: int, index: int) -> HttpResponse:
+    """A client's attachment, fetched from the mailbox, always as a download: never shown in the page,
+    never sniffed as something the browser would run."""
+    interaction = _visible_interaction(request, pk)
+    message = StoredMessage.objects.filter(pk=message_pk, interaction=interaction).first()
+    if message is None:
+        raise Http404
+    try:
+        attachment = attachment_fetch(message=message, index=index)
+    except DomainError as error:
+        messages.error(request, error.message)
+        return redirect("mail-thread", pk=pk)
+    response = HttpResponse(attachment.data, content_type="application/octet-stream")
+    response["Content-Disposition"] = content_disposition_header(
+        as_attachment=True, filename=attachment.filename
+    )
+    response["Content-Security-Policy"] = "sandbox; default-src 'none'"
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
+    return response

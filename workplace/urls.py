@@ -38,6 +38,11 @@ urlpatterns = [
     path("mail/<int:pk>/reply/", mailq.mail_reply, name="mail-reply"),
     path("mail/<int:pk>/reassign/", mailq.mail_reassign, name="mail-reassign"),
     path("mail/<int:pk>/complaint/", mailq.mail_complaint, name="mail-complaint"),
+    path(
+        "mail/<int:pk>/messages/<int:message_pk>/attachments/<int:index>/",
+        mailq.mail_attachment,
+        name="mail-attachment",
+    ),
     path("lead/breaches/", lead.lead_breaches, name="lead-breaches"),
     path("lead/breaches/<int:pk>/acknowledge/", lead.lead_breach_acknowledge, name="lead-breach-acknowledge"),
     path("lead/levels/", lead.lead_levels, name="lead-levels"),
