@@ -167,31 +167,67 @@ def _team_leads(unit: Unit | None) -> list[User]:
 
 
 def breach_alerts_raise(*, now: datetime, limit: int = 1000) -> int:
-    """Alert the team leads of each breach not alerted yet (once per breach). Returns breaches handled."""
+    """Alert the team leads of each breach not alerted yet (once per breach). Returns breaches handled.
+
+    One transaction and a handful of statements however many breaches a burst brings: the breaches are
+    claimed with a skip-locked row lock (a racing sweep takes others), the team leads and their
+    preferences read once, the alerts written in one INSERT (a duplicate key, from a sweep that died
+    after writing, is skipped).
+    """
     calendar = current_calendar()
-    pending = Breach.objects.filter(alerted_at__isnull=True, withdrawn_at__isnull=True).order_by(
-        "breached_at"
+    with transaction.atomic():
+        breaches = list(
+            Breach.objects.select_for_update(skip_locked=True, of=("self",))
+            .filter(alerted_at__isnull=True, withdrawn_at__isnull=True)
+            .select_related("interaction", "unit")
+            .order_by("breached_at")[:limit]
+        )
+        if not breaches:
+            return 0
+        Breach.objects.filter(pk__in=[breach.pk for breach in breaches]).update(alerted_at=now)
+        leads = _team_leads_by_unit({breach.unit_id for breach in breaches})
+        deliver_at = _deliver_at_each({lead for people in leads.values() for lead in people}, now, calendar)
+        alerts = [
+            _breach_alert(breach, lead, now, deliver_at[lead.pk])
+            for breach in breaches
+            for lead in leads[breach.unit_id]
+        ]
+        Alert.objects.bulk_create(alerts, ignore_conflicts=True)
+    return len(breaches)
+
+
+def _team_leads_by_unit(unit_ids: set[int | None]) -> dict[int | None, list[User]]:
+    """Each unit's active team leads (every team lead for breaches with no unit), in two queries."""
+    leads: dict[int | None, list[User]] = {unit_id: [] for unit_id in unit_ids}
+    led = Unit.leads.through.objects.filter(unit_id__in=unit_ids - {None}, person__user__is_active=True)
+    for unit_id, user in ((row.unit_id, row.person.user) for row in led.select_related("person__user")):
+        leads[unit_id].append(user)
+    if None in unit_ids:
+        leads[None] = list(User.objects.filter(groups__name=Role.TEAM_LEAD, is_active=True))
+    return leads
+
+
+def _deliver_at_each(users: set[User], now: datetime, calendar: WorkingCalendar) -> dict[int, datetime]:
+    """When each user's alert appears: now in office hours or for those who asked for alerts at once,
+    else at the next opening."""
+    if is_office_open(now, calendar):
+        return {user.pk: now for user in users}
+    at_once = set(
+        AlertPreference.objects.filter(user__in=users, immediate=True).values_list("user_id", flat=True)
     )
-    handled = 0
-    for breach_id in pending.values_list("pk", flat=True)[:limit]:
-        with transaction.atomic():
-            if not Breach.objects.filter(pk=breach_id, alerted_at__isnull=True).update(alerted_at=now):
-                continue  # another sweep took it
-            breach = Breach.objects.select_related("interaction", "unit").get(pk=breach_id)
-            for lead in _team_leads(breach.unit):
-                _breach_alert(breach, lead, now, calendar)
-            handled += 1
-    return handled
+    opening = next_opening_at(now, calendar)
+    return {user.pk: now if user.pk in at_once else opening for user in users}
 
 
-def _breach_alert(breach: Breach, lead: User, now: datetime, calendar: WorkingCalendar) -> None:
+def _breach_alert(breach: Breach, lead: User, now: datetime, deliver_at: datetime) -> Alert:
     reference = breach.interaction.reference or f"#{breach.interaction_id}"
     due = _local(breach.due_at)
-    _alert_create(
+    return Alert(
         recipient=lead,
         dedupe_key=f"breach:{breach.pk}:{lead.pk}",
-        now=now,
-        calendar=calendar,
+        created_at=now,
+        deliver_at=deliver_at,
+        email_state=AlertEmailState.PENDING if lead.email else AlertEmailState.NONE,
         kind=AlertKind.BREACH,
         rule_id=breach.rule_id,
         interaction=breach.interaction,

@@ -294,6 +294,8 @@ class Breach(models.Model):
     class Meta:
         ordering = ["-breached_at"]
         indexes = [
+            # The breach board and GET /api/breaches/ read the newest first, a page at a time.
+            models.Index(fields=["-breached_at", "-id"], name="breach_recent"),
             models.Index(fields=["rule_id", "breached_at"]),
             models.Index(fields=["unit", "breached_at"]),
             models.Index(
