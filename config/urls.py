@@ -17,7 +17,7 @@ from mail.api import (
 )
 from sla.alert_api import NotificationViewSet
 from sla.api import BreachViewSet, InteractionViewSet
-from sla.report_api import Mk399PublicationView, Mk399ReportView
+from sla.report_api import BreachReasonsReportView, Mk399PublicationView, Mk399ReportView
 from sla.service_level_api import ServiceLevelView
 from telephony.api import CallbackView, InteractionMessagesView, MessageViewSet
 
@@ -45,6 +45,7 @@ urlpatterns = [
     path("api/reports/mk399/", Mk399ReportView.as_view(), name="report-mk399"),
     path("api/reports/mk399/published/", Mk399PublicationView.as_view(), name="report-mk399-published"),
     path("api/reports/service-level/", ServiceLevelView.as_view(), name="report-service-level"),
+    path("api/reports/breach-reasons/", BreachReasonsReportView.as_view(), name="report-breach-reasons"),
     path("api/", include("recordings.urls")),
     path("api/", include(router.urls)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

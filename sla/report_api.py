@@ -20,6 +20,7 @@ from agents.models import Role
 from agents.permissions import acting_user, roles_allowed
 from sla.counts import mk399_csv, mk399_report, mk399_xlsx
 from sla.models import CompiledDay, Mk399Publication
+from sla.selectors import breach_reasons_report
 from sla.services import mk399_publish
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -110,3 +111,37 @@ class Mk399PublicationView(APIView):
             year=body.validated_data["year"], by=acting_user(request.user), where=body.validated_data["where"]
         )
         return Response(PublicationSerializer(publication).data, status=201)
+
+
+class ReasonsQuerySerializer(serializers.Serializer[dict[str, Any]]):
+    since = serializers.DateField(source="first")
+    until = serializers.DateField(source="last")
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if attrs["first"] > attrs["last"]:
+            raise serializers.ValidationError(
+                "until: Beigu datums ir pirms sākuma / 'until' is before 'since'"
+            )
+        return attrs
+
+
+class BreachReasonsReportView(APIView):
+    """`GET /api/reports/breach-reasons/?since=YYYY-MM-DD&until=YYYY-MM-DD`: breaches by the reason team
+    leads gave when acknowledging them, per rule (reclassified ones apart; unreviewed ones without one)."""
+
+    permission_classes = [roles_allowed(Role.TEAM_LEAD)]
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("since", str, required=True),
+            OpenApiParameter("until", str, required=True),
+        ],
+        responses={200: None},
+    )
+    def get(self, request: Request) -> Response:
+        params = ReasonsQuerySerializer(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        rows = breach_reasons_report(**params.validated_data)
+        return Response(
+            {"since": params.validated_data["first"], "until": params.validated_data["last"], "rows": rows}
+        )

@@ -251,3 +251,35 @@ def test_the_openapi_schema_validates_without_warnings() -> None:
     call_command("spectacular", "--validate", "--fail-on-warn", stdout=out)
     assert "/api/interactions/" in out.getvalue()
     assert "/api/agents/{id}/absences/" in out.getvalue()
+
+
+def test_the_breach_reasons_report_counts_a_periods_breaches_by_reason_and_rule(
+    client_as_lead: APIClient,
+) -> None:
+    for n in range(3):
+        client_email(n)
+    breaches = sorted(clock_breach_overdue(now=riga(2026, 4, 30)), key=lambda b: (b.rule_id, b.pk))
+    ack, reply_1, reply_2 = breaches[0], breaches[3], breaches[4]  # EM-ACK first, then EM-REPLY
+    for breach, reason in ((ack, "staff-shortage"), (reply_1, "staff-shortage"), (reply_2, "system-outage")):
+        client_as_lead.post(f"/api/breaches/{breach.pk}/acknowledge/", {"reason": reason}, format="json")
+    client_as_lead.post(
+        f"/api/breaches/{breaches[1].pk}/reclassify/", {"comment": "Automātiska"}, format="json"
+    )
+
+    report = client_as_lead.get(
+        "/api/reports/breach-reasons/", {"since": "2026-04-01", "until": "2026-04-30"}
+    )
+    later = client_as_lead.get("/api/reports/breach-reasons/", {"since": "2026-05-01", "until": "2026-05-31"})
+    refused = client_as_lead.get(
+        "/api/reports/breach-reasons/", {"since": "2026-05-01", "until": "2026-04-01"}
+    )
+
+    rows = {row["reason"]: row for row in report.json()["rows"]}
+    assert (rows["staff-shortage"]["breaches"], rows["staff-shortage"]["by_rule"]) == (
+        2,
+        {"EM-ACK": 1, "EM-REPLY": 1},
+    )
+    assert rows["system-outage"]["by_rule"] == {"EM-REPLY": 1}
+    assert (rows[None]["breaches"], rows[None]["reclassified"]) == (2, 1)  # two unreviewed, one withdrawn
+    assert later.json()["rows"] == []
+    assert refused.status_code == 400

@@ -99,6 +99,12 @@ MATRIX = [
     ("GET", "/api/reports/mk399/?year=2026", None, (401, 403, 403, 403, 200, 403, 200)),
     ("GET", "/api/reports/mk399/published/", None, (401, 403, 403, 403, 200, 403, 200)),
     (
+        "GET",
+        "/api/reports/breach-reasons/?since=2026-04-01&until=2026-04-30",
+        None,
+        (401, 403, 403, 403, 200, 403, 200),
+    ),
+    (
         "POST",
         "/api/reports/mk399/published/",
         {"year": 2025, "where": "kase.gov.lv"},
