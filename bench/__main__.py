@@ -11,6 +11,7 @@ BENCHMARKS = (
     "bench.mail_bench",
     "bench.line_bench",
     "bench.sla_bench",
+    "bench.ui_bench",
 )
 
 
