@@ -3,8 +3,10 @@ served with HTTP Range, legal holds, and the nightly retention run that logs wha
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 import soundfile as sf
@@ -15,7 +17,7 @@ from rest_framework.test import APIClient
 from agents.models import Person, Role
 from contact_centre.models import EventKind
 from contact_centre.services import call_record_outcome, interaction_record_call
-from recordings.governance import recordings_purge
+from recordings.governance import PEAKS_SUFFIX, recording_peaks, recordings_purge
 from recordings.models import AuditAction, Recording, RecordingAudit
 from recordings.services import recording_store
 from recordings.tasks import recordings_purge_task
@@ -221,3 +223,13 @@ def test_retention_deletes_old_audio_logs_it_keeps_held_ones_and_runs_once(
     assert list(
         RecordingAudit.objects.filter(action=AuditAction.HOLD_SET).values_list("reason", flat=True)
     ) == ["Tiesas pieprasījums"]
+
+
+def test_the_waveform_is_ready_when_the_recording_is_stored(
+    store: Path, tmp_path: Path, django_capture_on_commit_callbacks: Callable[..., Any]
+) -> None:
+    with django_capture_on_commit_callbacks(execute=True):
+        recording = _recorded_call(tmp_path, "ready", wait_ms=3000, seconds=6.0)
+    cache = recording.file_path().with_name(recording.file_path().name + PEAKS_SUFFIX)
+    assert cache.exists()
+    assert recording_peaks(recording)["duration"] == pytest.approx(6.0, abs=0.05)

@@ -18,6 +18,7 @@ from contact_centre.models import Event, EventKind, Interaction
 from contact_centre.selectors import ledger_chain_verify
 from contact_centre.services import interaction_record_call
 from recordings.audio import tone_power
+from recordings.governance import PEAKS_SUFFIX
 from recordings.models import Recording
 from recordings.services import recording_store, recording_verify
 from tests.concurrency import run_concurrently
@@ -55,7 +56,10 @@ def call(sip_call_id: str = CALL_ID) -> Interaction:
 
 
 def files_in(directory: Path) -> list[Path]:
-    return sorted(p for p in directory.rglob("*") if p.is_file()) if directory.exists() else []
+    """The audio files under `directory` (the player's waveform cache beside each is derived, not audio)."""
+    if not directory.exists():
+        return []
+    return sorted(p for p in directory.rglob("*") if p.is_file() and not p.name.endswith(PEAKS_SUFFIX))
 
 
 def test_a_stored_recording_decodes_to_the_samples_it_was_given(store: Path, spool: Path) -> None:
