@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import tempfile
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -207,3 +208,18 @@ def vacuum_analyze(tables: Iterable[str]) -> None:
     with connection.cursor() as cursor:
         for table in tables:
             cursor.execute(f'VACUUM ANALYZE "{table}"')
+
+
+def peers_stop(*, cluster: Any, redis: Any, directory: Path, keep_logs: bool) -> None:
+    """After a run: the database connections closed, PostgreSQL and Redis stopped, the run's folder kept
+    (and named) only when a target was missed, so its logs can be read."""
+    if cluster is not None:
+        from django.db import connections
+
+        connections.close_all()
+        cluster.stop()
+    redis.stop()
+    if keep_logs:
+        print(f"logs kept in {directory}")
+    else:
+        shutil.rmtree(directory, ignore_errors=True)

@@ -42,7 +42,6 @@ import math
 import os
 import re
 import shlex
-import shutil
 import signal
 import subprocess
 import sys
@@ -582,7 +581,7 @@ def main() -> int:
     if args.breaches is None:
         args.breaches = args.closed // 20
 
-    from bench.loader import database_start
+    from bench.loader import database_start, peers_stop
     from tests.peers import RedisServer, free_port
 
     directory = Path(tempfile.mkdtemp(prefix="cc-sla-bench-"))
@@ -621,16 +620,7 @@ def main() -> int:
         return 0 if passed else 1
     finally:
         product.stop()
-        if cluster is not None:
-            from django.db import connections
-
-            connections.close_all()
-            cluster.stop()
-        redis.stop()
-        if keep:
-            print(f"logs kept in {directory}")
-        else:
-            shutil.rmtree(directory, ignore_errors=True)
+        peers_stop(cluster=cluster, redis=redis, directory=directory, keep_logs=keep)
 
 
 if __name__ == "__main__":

@@ -48,7 +48,6 @@ import http.client
 import json
 import os
 import re
-import shutil
 import signal
 import subprocess
 import sys
@@ -889,7 +888,7 @@ def measure(args: argparse.Namespace, directory: Path, server: Server) -> list[F
 def main() -> int:
     args = arguments()
 
-    from bench.loader import database_start
+    from bench.loader import database_start, peers_stop
     from tests.peers import RedisServer
 
     quiet_wait(args.wait)
@@ -914,16 +913,7 @@ def main() -> int:
         return 0 if passed else 1
     finally:
         server.stop()
-        if cluster is not None:
-            from django.db import connections
-
-            connections.close_all()
-            cluster.stop()
-        redis.stop()
-        if keep:
-            print(f"logs kept in {directory}")
-        else:
-            shutil.rmtree(directory, ignore_errors=True)
+        peers_stop(cluster=cluster, redis=redis, directory=directory, keep_logs=keep)
 
 
 if __name__ == "__main__":
