@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "recordings",
     "mail",
     "telephony",
+    "intake",
     "workplace",
 ]
 
@@ -179,6 +180,8 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "InteractionStateEnum": "contact_centre.models.InteractionState",
         "OutboundStateEnum": "mail.models.OutboundState",
+        "ChannelEnum": "contact_centre.models.Channel",
+        "WrittenChannelEnum": "contact_centre.models.WRITTEN_BY_HAND_CHOICES",
     },
 }
 
@@ -262,6 +265,21 @@ if CC_RECORDINGS_RETENTION_DAYS < 1:
         f"CC_RECORDINGS_RETENTION_DAYS must be at least 1, got {CC_RECORDINGS_RETENTION_DAYS}"
     )
 CC_RECORDINGS_DIR = Path(env.str("CC_RECORDINGS_DIR", default=str(VAR_DIR / "recordings")))
+# Scans of registered letters (post, e-address), stored by their SHA-256.
+CC_SCANS_DIR = Path(env.str("CC_SCANS_DIR", default=str(VAR_DIR / "scans")))
+CC_SCAN_MAX_BYTES = env.int("CC_SCAN_MAX_MB", default=25) * 1_000_000
+# In-person visits (VISIT-BOOK): slot length, desks (bookings per slot), how far ahead one may book.
+CC_VISIT_SLOT_MINUTES = env.int("CC_VISIT_SLOT_MINUTES", default=30)
+CC_VISIT_DESKS = env.int("CC_VISIT_DESKS", default=2)
+CC_VISIT_HORIZON_DAYS = env.int("CC_VISIT_HORIZON_DAYS", default=90)
+for _name, _value, _low, _high in (
+    ("CC_SCAN_MAX_MB", CC_SCAN_MAX_BYTES // 1_000_000, 1, 500),
+    ("CC_VISIT_SLOT_MINUTES", CC_VISIT_SLOT_MINUTES, 5, 240),
+    ("CC_VISIT_DESKS", CC_VISIT_DESKS, 1, 100),
+    ("CC_VISIT_HORIZON_DAYS", CC_VISIT_HORIZON_DAYS, 7, 366),
+):
+    if not _low <= _value <= _high:
+        raise ImproperlyConfigured(f"{_name} must be {_low}..{_high}, got {_value}")
 DEFAULT_FROM_EMAIL = CC_MAIL_FROM
 # All outbound mail, the product's alerts included, goes through the one aiosmtplib sender.
 EMAIL_BACKEND = "mail.backends.AiosmtplibBackend"

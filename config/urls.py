@@ -47,6 +47,7 @@ urlpatterns = [
     path("api/reports/service-level/", ServiceLevelView.as_view(), name="report-service-level"),
     path("api/reports/breach-reasons/", BreachReasonsReportView.as_view(), name="report-breach-reasons"),
     path("api/", include("recordings.urls")),
+    path("api/", include("intake.urls")),
     path("api/", include(router.urls)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),

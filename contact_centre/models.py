@@ -24,6 +24,20 @@ class Channel(models.TextChoices):
     EMAIL = "email", _("E-pasts / E-mail")
     PORTAL = "portal", _("Portāls / Portal")
     VISIT = "visit", _("Klātienē / Visit")
+    POST = "post", _("Pasts / Post")
+    E_ADDRESS = "e_address", _("E-adrese / E-address")
+
+
+# Channels whose matters staff register by hand from a document (a paper letter, an e-address message).
+WRITTEN_BY_HAND = (Channel.POST, Channel.E_ADDRESS)
+WRITTEN_BY_HAND_CHOICES = [(channel.value, channel.label) for channel in WRITTEN_BY_HAND]
+
+
+class NotClientMatter(models.TextChoices):
+    """Why a team lead set a matter aside: it is not a client's matter, so no clock and no count."""
+
+    SPAM = "spam", _("Surogātpasts / Spam")
+    MISDIRECTED = "misdirected", _("Nosūtīts kļūdas pēc / Misdirected")
 
 
 class InteractionState(models.TextChoices):
@@ -60,6 +74,9 @@ class Interaction(models.Model):
     unit = models.ForeignKey(Unit, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
     state = models.CharField(max_length=10, choices=InteractionState.choices, default=InteractionState.OPEN)
     is_complaint = models.BooleanField(default=False)
+    # How an adapter recognised the matter (the portal rule that matched an e-mail), for the record.
+    intake_rule = models.CharField(max_length=200, blank=True)
+    not_client_matter = models.CharField(max_length=20, choices=NotClientMatter.choices, blank=True)
     opened_at = models.DateTimeField()
     closed_at = models.DateTimeField(null=True, blank=True)
 
@@ -75,6 +92,9 @@ class Interaction(models.Model):
 
     def is_open(self) -> bool:
         return self.state == InteractionState.OPEN
+
+    def is_client_matter(self) -> bool:
+        return not self.not_client_matter
 
 
 class EventKind(models.TextChoices):
@@ -100,6 +120,15 @@ class EventKind(models.TextChoices):
     MESSAGE_TAKEN = "message_taken", _("Pieņemta ziņa kolēģim / Message taken for a colleague")
     MESSAGE_HANDLED = "message_handled", _("Ziņa izskatīta / Message dealt with")
     PORTAL_RECEIVED = "portal_received", _("Saņemts portāla jautājums / Portal question received")
+    LETTER_REGISTERED = "letter_registered", _("Reģistrēta vēstule / Letter registered")
+    ANSWER_SENT = "answer_sent", _("Nosūtīta atbilde pēc būtības / Answer sent")
+    FORWARDED = "forwarded", _("Pārsūtīts citai iestādei / Forwarded to another institution")
+    SUBMISSION_EXTENDED = "submission_extended", _("Atbildes termiņš pagarināts / Answer time extended")
+    VISIT_BOOKED = "visit_booked", _("Pieteikts apmeklējums / Visit booked")
+    VISIT_SERVED = "visit_served", _("Apmeklētājs apkalpots / Visitor served")
+    VISIT_NO_SHOW = "visit_no_show", _("Apmeklētājs neieradās / Visitor did not come")
+    VISIT_CANCELLED = "visit_cancelled", _("Apmeklējums atcelts / Visit cancelled")
+    RECLASSIFIED = "reclassified", _("Pārklasificēts / Reclassified")
     COMPLAINT_MARKED = "complaint_marked", _("Atzīmēts kā sūdzība / Marked as complaint")
     COMPLAINT_OUTCOME = (
         "complaint_outcome",

@@ -150,6 +150,7 @@ def interaction_open(
     unit: Unit | None = None,
     owner: Person | None = None,
     actor: User | None = None,
+    intake_rule: str = "",
 ) -> Interaction:
     """Open an interaction with its first event.
 
@@ -174,6 +175,7 @@ def interaction_open(
             unit=unit,
             owner=owner,
             opened_at=occurred_at,
+            intake_rule=intake_rule[:200],
         )
         year = timezone.localtime(occurred_at).year
         interaction.reference = f"{REFERENCE_PREFIX}-{year}-{interaction.pk:06d}"
@@ -347,12 +349,16 @@ def _thread_of(message_ids: Iterable[str]) -> Interaction | None:
     return event.interaction if event else None
 
 
+# Matters a client may write into by e-mail, quoting our reference number.
+WRITTEN_CHANNELS = (Channel.EMAIL, Channel.PORTAL, Channel.POST, Channel.E_ADDRESS)
+
+
 def _thread_by_reference(reference: str, correspondent: str) -> Interaction | None:
     """The e-mail matter with this reference number, but only the one `correspondent` is party to:
     reference numbers are sequential, so a stranger who guesses one must not write into someone's matter."""
     if not reference or not correspondent:
         return None
-    matters = Interaction.objects.filter(reference=reference.upper(), channel=Channel.EMAIL)
+    matters = Interaction.objects.filter(reference=reference.upper(), channel__in=WRITTEN_CHANNELS)
     return matters.filter(client_contact__iexact=correspondent).first()
 
 
@@ -399,14 +405,17 @@ def interaction_record_email(
     details: dict[str, Any] | None = None,
     unit: Unit | None = None,
     service: Service | None = None,
+    channel: str = Channel.EMAIL,
+    intake_rule: str = "",
 ) -> Interaction:
     """Record an inbound e-mail: it joins its thread (In-Reply-To, References) or opens an interaction.
 
     `received_at` is the IMAP INTERNALDATE. `automatic_reason` non-empty marks automatic mail (RFC 3834),
     recorded as such so that no clock opens or moves on it. `thread_reference` (our reference number
     found in the subject) joins the thread when the threading headers do not. `details` are extra facts
-    for the payload (attachments, addressees). Idempotency key: the Message-ID (or the content hash the
-    adapter passes in its place).
+    for the payload (attachments, addressees). A message that opens a matter opens it on `channel`: a
+    portal question (recognised by `intake_rule`) is a `portal` matter from its first event. Idempotency
+    key: the Message-ID (or the content hash the adapter passes in its place).
     """
     if not message_id.strip():
         raise DomainError("message_id_missing", "E-mail without a Message-ID needs a content-hash key")
@@ -420,9 +429,10 @@ def interaction_record_email(
     )
     thread = _thread_of([in_reply_to, *references]) or _thread_by_reference(thread_reference, sender)
     if thread is None:
+        opens_portal = channel == Channel.PORTAL and kind == EventKind.EMAIL_RECEIVED
         return interaction_open(
-            channel=Channel.EMAIL,
-            kind=kind,
+            channel=channel,
+            kind=EventKind.PORTAL_RECEIVED if opens_portal else kind,
             occurred_at=received_at,
             source_key=email_source_key(message_id),
             payload=payload,
@@ -431,6 +441,7 @@ def interaction_record_email(
             subject=subject,
             unit=unit,
             service=service,
+            intake_rule=intake_rule,
         )
     with transaction.atomic(savepoint=False):
         _lock_head()

@@ -17,6 +17,7 @@ from mail.models import (
     Mailbox,
     MailTemplate,
     OutboundMail,
+    PortalRule,
     QuarantinedMessage,
     StoredMessage,
 )
@@ -51,6 +52,22 @@ class FolderCheckpointInline(admin.TabularInline):
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+
+@admin.register(PortalRule)
+class PortalRuleAdmin(admin.ModelAdmin):
+    """How portal questions are told from other mail; a rule that would match any mail is refused."""
+
+    list_display = (
+        "name",
+        "sender",
+        "subject_pattern",
+        "header_name",
+        "header_pattern",
+        "active",
+        "position",
+    )
+    list_editable = ("active", "position")
 
 
 @admin.register(Mailbox)

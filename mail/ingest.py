@@ -38,6 +38,7 @@ from mail.config import imap_settings, message_id_domain, own_addresses
 from mail.models import FolderRole, Mailbox, OutboundKind, OutboundMail, QuarantinedMessage, StoredMessage
 from mail.outbox import outbound_build, outbound_queue_many
 from mail.parsing import ParsedMail, UnparseableMail, mail_parse
+from mail.portal import portal_rule_match, portal_rules_active
 from mail.replies import (
     AckTerms,
     acknowledgement_for,
@@ -141,6 +142,7 @@ def _bulk_candidates(
             for address in parsed.to + parsed.cc
         }
     )
+    portal_rules = portal_rules_active()
     simple: dict[str, tuple[FetchedMessage, ParsedMail]] = {}
     rest: list[FetchedMessage] = []
     for fetched, parsed in parsed_batch:
@@ -148,8 +150,11 @@ def _bulk_candidates(
             isinstance(parsed, UnparseableMail)
             or not _opens_a_matter(parsed, handlers)
             or parsed.source_id in simple
+            or parsed.signed_documents
+            or portal_rule_match(portal_rules, parsed) is not None
         ):
-            # Unreadable, threaded, to a handler, a bounce, or twice in the batch: one by one, as parsed.
+            # Unreadable, threaded, to a handler, a bounce, twice in the batch, a signed submission or a
+            # portal question: one by one, as parsed.
             rest.append(replace(fetched, parsed=parsed))
         else:
             simple[parsed.source_id] = (fetched, parsed)
@@ -209,7 +214,14 @@ def _opening(fetched: FetchedMessage, parsed: ParsedMail) -> Opening:
 
 
 def _details(parsed: ParsedMail) -> dict[str, object]:
-    return {"to": list(parsed.to), "cc": list(parsed.cc), "attachments": _attachments(parsed)}
+    details: dict[str, object] = {
+        "to": list(parsed.to),
+        "cc": list(parsed.cc),
+        "attachments": _attachments(parsed),
+    }
+    if parsed.signed_documents:  # sla reads these: a trustworthy one makes a formal submission
+        details["signed_documents"] = [document.as_payload() for document in parsed.signed_documents]
+    return details
 
 
 def _acknowledgements_queue(
@@ -327,6 +339,7 @@ def _attachments(parsed: ParsedMail) -> list[dict[str, object]]:
 def _inbound_record(mailbox: Mailbox, fetched: FetchedMessage, parsed: ParsedMail) -> None:
     if parsed.automatic_reason and parsed.bounced_message_ids and _bounce_record(mailbox, fetched, parsed):
         return
+    portal_rule = None if parsed.automatic_reason else portal_rule_match(portal_rules_active(), parsed)
     interaction = interaction_record_email(
         message_id=parsed.source_id,
         received_at=fetched.internal_date,
@@ -338,10 +351,14 @@ def _inbound_record(mailbox: Mailbox, fetched: FetchedMessage, parsed: ParsedMai
         automatic_reason=parsed.automatic_reason,
         thread_reference=reference_in(parsed.subject),
         details=_details(parsed),
+        channel=Channel.PORTAL if portal_rule else Channel.EMAIL,
+        intake_rule=f"portal rule {portal_rule.pk}: {portal_rule.name}" if portal_rule else "",
     )
     _store(mailbox, fetched, parsed, interaction)
     if parsed.automatic_reason:
         return  # RFC 3834: never answered, never starts or moves a clock
+    if interaction.channel == Channel.PORTAL:
+        return  # the coordinating body relays our answer; EM-ACK and out-of-office are for e-mail matters
     interaction = out_of_office_handle(
         mailbox=mailbox, interaction=interaction, parsed=parsed, received_at=fetched.internal_date
     )

@@ -222,3 +222,36 @@ class OutboundMail(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.to_address} {self.state}"
+
+
+class PortalRule(models.Model):
+    """How to recognise a question routed through the national portal (latvija.lv) among inbound mail.
+
+    Every condition given must hold (sender address or domain, subject pattern, header); a rule with no
+    condition, or one that would match any mail, is refused when saved (mail.portal.portal_rule_check).
+    """
+
+    name = models.CharField(max_length=200)
+    sender = models.CharField(
+        max_length=254, blank=True, help_text="An address (info@latvija.lv) or a domain (latvija.lv)"
+    )
+    subject_pattern = models.CharField(
+        max_length=500, blank=True, help_text="A regular expression searched in the subject, ignoring case"
+    )
+    header_name = models.CharField(max_length=100, blank=True, help_text="A header the portal adds")
+    header_pattern = models.CharField(
+        max_length=500, blank=True, help_text="A regular expression for that header (empty: present)"
+    )
+    active = models.BooleanField(default=True)
+    position = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "pk"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        from mail.portal import portal_rule_check  # noqa: PLC0415 -- the check needs the model's module
+
+        portal_rule_check(self)

@@ -36,6 +36,7 @@ from typing import Any
 import nh3
 
 from mail.classify import DELIVERY_REPORT, MDN_TYPE, MailFacts, automatic_reason, bounced_message_ids
+from mail.signatures import SignedDocument, is_candidate, signed_document_read
 
 __all__ = ["DELIVERY_REPORT", "Attachment", "ParsedMail", "UnparseableMail", "header_text", "mail_parse"]
 
@@ -66,6 +67,10 @@ class ParsedMail:
     automatic_reason: str  # "" for mail written by a person, else a reason code (see mail.classify)
     bounced_message_ids: tuple[str, ...]
     defects: tuple[str, ...]
+    # E-signed documents among the attachments, recognised by structure (damaged ones flagged).
+    signed_documents: tuple[SignedDocument, ...] = ()
+    # Every header as sent (lower-case name -> raw values), for the portal rules.
+    headers: dict[str, list[str]] = field(default_factory=dict, compare=False, repr=False)
 
 
 MAX_ADDRESS_LENGTH = 254
@@ -181,7 +186,44 @@ def _parsed(message: Message, raw: bytes, *, own_addresses: Collection[str], own
         bounced_message_ids=bounced_message_ids(facts) if reason == DELIVERY_REPORT else (),
         # Collected last: decoding payloads (bad base64, say) is what records some of them.
         defects=_unique(type(defect).__name__ for part in message.walk() for defect in part.defects),
+        signed_documents=_signed_documents(found),
+        headers=headers,
     )
+
+
+# Types under which a signed container or PDF may travel; only these attachments' bytes are decoded.
+_MAYBE_SIGNED_TYPES = frozenset(
+    {
+        "application/octet-stream",
+        "application/zip",
+        "application/x-zip-compressed",
+        "application/pdf",
+        "application/x-pdf",
+        "application/vnd.etsi.asic-e+zip",
+        "application/vnd.etsi.asic-s+zip",
+        "application/vnd.etsi.asic-e",
+        "application/x-edoc",
+    }
+)
+
+
+def _signed_documents(found: _Parts) -> tuple[SignedDocument, ...]:
+    documents = []
+    for attachment, part in zip(found.attachments, found.attachment_parts, strict=True):
+        if part.is_multipart() or not (
+            attachment.content_type in _MAYBE_SIGNED_TYPES
+            or is_candidate(attachment.filename, attachment.content_type, b"")
+        ):
+            continue
+        data = part.get_payload(decode=True)
+        if not isinstance(data, bytes) or not is_candidate(
+            attachment.filename, attachment.content_type, data
+        ):
+            continue
+        document = signed_document_read(attachment.filename, attachment.content_type, data)
+        if document is not None:
+            documents.append(document)
+    return tuple(documents)
 
 
 def _facts(

@@ -18,6 +18,7 @@ from sla.models import (
     BreachReview,
     CalendarChange,
     CalendarOverride,
+    ChannelPolicy,
     Clock,
     CompiledDay,
     DailyCount,
@@ -32,11 +33,35 @@ from sla.services import calendar_override_create, calendar_override_delete, off
 OVERRIDE_FIELDS = ("day", "kind", "replaces", "name", "legal_source", "note")
 
 
+class ChannelPolicyForm(forms.ModelForm):
+    class Meta:
+        model = ChannelPolicy
+        fields = ("channel", "rule_ids", "note")
+
+    def clean_rule_ids(self) -> list[str]:
+        rule_ids = self.cleaned_data["rule_ids"]
+        known = set(Policy.objects.values_list("rule_id", flat=True))
+        if not isinstance(rule_ids, list) or not all(isinstance(r, str) for r in rule_ids):
+            raise forms.ValidationError('Sarakstu, piem. ["SUBM-ANS"] / A list, e.g. ["SUBM-ANS"]')
+        unknown = sorted(set(rule_ids) - known)
+        if unknown:
+            raise forms.ValidationError(f"Nezināmi noteikumi / Unknown rules: {', '.join(unknown)}")
+        return rule_ids
+
+
+@admin.register(ChannelPolicy)
+class ChannelPolicyAdmin(admin.ModelAdmin):
+    """Which clocks a portal question, a letter or an e-address message gets on arrival (new ones only)."""
+
+    form = ChannelPolicyForm
+    list_display = ("channel", "rule_ids", "note")
+
+
 @admin.register(Policy)
 class PolicyAdmin(admin.ModelAdmin):
     """Rule numbers; a change applies to clocks opened after it (running clocks keep their terms)."""
 
-    list_display = ("rule_id", "kind", "amount", "title_lv", "source")
+    list_display = ("rule_id", "kind", "amount", "extension_months", "title_lv", "source")
     readonly_fields = ("rule_id", "kind")  # code and reports name rules by ID; only the numbers change
 
     def has_add_permission(self, request: HttpRequest) -> bool:

@@ -93,6 +93,8 @@ class InteractionSerializer(serializers.ModelSerializer):
             "unit",
             "state",
             "is_complaint",
+            "intake_rule",
+            "not_client_matter",
             "opened_at",
             "closed_at",
             "deadlines",

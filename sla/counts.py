@@ -74,8 +74,11 @@ def _ring_outcomes(start: datetime, end: datetime) -> dict[str, dict[Key, int]]:
 
 
 def _figures(start: datetime, end: datetime) -> dict[str, dict[Key, int]]:
-    events = Event.objects.filter(occurred_at__gte=start, occurred_at__lt=end)
-    interactions = Interaction.objects.filter(opened_at__gte=start, opened_at__lt=end)
+    # A matter a team lead set aside (spam, misdirected) is no client's case: MK399 does not count it.
+    events = Event.objects.filter(
+        occurred_at__gte=start, occurred_at__lt=end, interaction__not_client_matter=""
+    )
+    interactions = Interaction.objects.filter(opened_at__gte=start, opened_at__lt=end, not_client_matter="")
     return {
         "cases": _grouped(interactions, "opened_at", path=""),
         "complaints": _grouped(

@@ -34,6 +34,11 @@ class Policy(models.Model):
     title_lv = models.CharField(max_length=300)
     title_en = models.CharField(max_length=300)
     source = models.CharField(max_length=300, blank=True, help_text="Where the rule comes from")
+    description = models.TextField(blank=True, help_text="The source text the numbers come from")
+    extension_months = models.PositiveSmallIntegerField(
+        default=0,
+        help_text="How far the answer time may be extended: months from arrival (0: none)",
+    )
 
     class Meta:
         ordering = ["rule_id"]
@@ -41,6 +46,25 @@ class Policy(models.Model):
 
     def __str__(self) -> str:
         return self.rule_id
+
+
+class ChannelPolicy(models.Model):
+    """Which rules' clocks a matter on a written channel gets when it arrives (portal, post, e-address).
+
+    E-mail and phone follow the handbook's own rules in code (EM-ACK/EM-REPLY, PH-RING); these channels'
+    obligations come from laws that change, so their rule lists are data, edited in the admin.
+    """
+
+    channel = models.CharField(max_length=10, choices=Channel.choices, unique=True)
+    rule_ids = models.JSONField(default=list, help_text="Rule IDs whose clocks open on arrival")
+    note = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["channel"]
+        verbose_name_plural = "channel policies"
+
+    def __str__(self) -> str:
+        return f"{self.channel}: {', '.join(self.rule_ids)}"
 
 
 class OfficeHours(models.Model):

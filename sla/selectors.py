@@ -29,7 +29,7 @@ def _day_start(day: date) -> datetime:
 # officers every phone matter (they review the whole line); staff admins everything.
 CHANNELS_BY_ROLE: dict[str, frozenset[str]] = {
     Role.PHONE_AGENT: frozenset({Channel.PHONE, Channel.VISIT}),
-    Role.EMAIL_HANDLER: frozenset({Channel.EMAIL, Channel.PORTAL}),
+    Role.EMAIL_HANDLER: frozenset({Channel.EMAIL, Channel.PORTAL, Channel.POST, Channel.E_ADDRESS}),
     Role.QUALITY_OFFICER: frozenset({Channel.PHONE}),
     Role.TEAM_LEAD: frozenset(Channel.values),
 }

@@ -37,6 +37,7 @@ from sla.models import (
     BreachReview,
     CalendarChange,
     CalendarOverride,
+    ChannelPolicy,
     Clock,
     ClockState,
     Deadline,
@@ -137,13 +138,16 @@ def clock_open(
     basis_on: date | None = None,
     working_days: int | None = None,
     detail: dict[str, object] | None = None,
+    started_at: datetime | None = None,
 ) -> Clock:
-    """Open `rule_id`'s clock from `event`. Unique key: (interaction, rule, opening event)."""
+    """Open `rule_id`'s clock from `event`, counting from `started_at` (default: the event's time; a
+    forwarding clock counts from the matter's arrival). Unique key: (interaction, rule, opening event)."""
     policy = policy_get(rule_id, ctx.policies)
+    started_at = started_at or event.occurred_at
     if policy.kind in FIXED_DEADLINE_KINDS:
-        deadline = deadline_fixed(policy_due_at(policy, event.occurred_at, ctx.calendar))
+        deadline = deadline_fixed(policy_due_at(policy, started_at, ctx.calendar))
     else:
-        basis_on = basis_on or local_date(event.occurred_at, ctx.calendar)
+        basis_on = basis_on or local_date(started_at, ctx.calendar)
         working_days = policy.amount if working_days is None else working_days
         deadline = _deadline_cached(ctx, basis_on, working_days)
     if not deadline.sweep_pending:  # a late fact's clock on a deadline the sweep has finished with
@@ -152,7 +156,7 @@ def clock_open(
     warning = None
     if policy.kind == PolicyKind.WORKING_DAYS:
         warning = warning_next(
-            started_at=event.occurred_at, due_at=deadline.due_at, after_percent=0, calendar=ctx.calendar
+            started_at=started_at, due_at=deadline.due_at, after_percent=0, calendar=ctx.calendar
         )
     # A plain INSERT: each event is applied once (the sync holds the cursor, and an event that fails
     # rolls back to its own savepoint), and the unique key (interaction, rule, event) guards the rest.
@@ -160,12 +164,36 @@ def clock_open(
         interaction_id=event.interaction_id,
         rule_id=policy.rule_id,
         opened_by_seq=event.seq,
-        started_at=event.occurred_at,
+        started_at=started_at,
         deadline=deadline,
         detail=detail or {},
         next_warning_at=warning[1] if warning else None,
         warnings_planned_for=deadline.due_at if policy.kind == PolicyKind.WORKING_DAYS else None,
     )
+
+
+def channel_arrival_rules(channel: str) -> tuple[str, ...]:
+    """The rules whose clocks a matter arriving on a written channel gets (ChannelPolicy, admin-edited)."""
+    policy = ChannelPolicy.objects.filter(channel=channel).first()
+    return tuple(policy.rule_ids) if policy is not None else ()
+
+
+def voidable_clocks(interaction_id: int, *rule_ids: str) -> list[Clock]:
+    """Running or breached clocks of these rules (met ones keep their verdict through a reclassification)."""
+    return list(
+        Clock.objects.select_for_update()
+        .select_related("deadline")
+        .filter(
+            interaction_id=interaction_id,
+            rule_id__in=rule_ids,
+            state__in=(ClockState.PENDING, ClockState.BREACHED),
+        )
+    )
+
+
+def live_clock_exists(interaction: Interaction, rule_id: str) -> bool:
+    """Whether the matter has a clock of `rule_id` that counts (running or decided, not stopped)."""
+    return interaction.clocks.filter(rule_id=rule_id).exclude(state=ClockState.STOPPED).exists()
 
 
 def pending_clocks(interaction_id: int, *rule_ids: str) -> list[Clock]:
@@ -251,6 +279,21 @@ def clock_stop(clock: Clock, *, at: datetime, reason: str, detail: dict[str, Any
     clock.save(
         update_fields=["state", "settled_due_at", "breached_at", "stopped_at", "stop_reason", "detail"]
     )
+    return clock
+
+
+def clock_void(clock: Clock, *, at: datetime, reason: str) -> Clock:
+    """A clock whose rule turned out not to apply (the matter was reclassified): stopped whatever its due
+    time, and a breach it raised withdrawn (the row stays). A met clock keeps its verdict."""
+    if clock.state == ClockState.PENDING:
+        clock.settled_due_at = clock.due_at
+    elif clock.state == ClockState.BREACHED:
+        breach_withdraw(clock, reason=reason)
+        clock.breached_at = None
+    else:
+        return clock
+    clock.state, clock.stopped_at, clock.stop_reason = ClockState.STOPPED, at, reason
+    clock.save(update_fields=["state", "settled_due_at", "breached_at", "stopped_at", "stop_reason"])
     return clock
 
 

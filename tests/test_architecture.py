@@ -1,5 +1,5 @@
-"""The layers contract (STYLE.md): config → workplace → telephony | mail → sla | recordings → contact_centre
-→ agents."""
+"""The layers contract (STYLE.md): config → workplace → intake → telephony | mail → sla | recordings →
+contact_centre → agents."""
 
 from __future__ import annotations
 
@@ -11,7 +11,9 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-PACKAGES = ("config", "workplace", "telephony", "mail", "sla", "recordings", "contact_centre", "agents")
+PACKAGES = (
+    "config", "workplace", "intake", "telephony", "mail", "sla", "recordings", "contact_centre", "agents"
+)  # fmt: skip
 LINT_IMPORTS = Path(sys.executable).with_name("lint-imports")
 
 

@@ -63,6 +63,13 @@ ABSENCE = {"kind": "leave", "starts_at": "2026-05-04T00:00:00+03:00", "ends_at":
 
 REPLY = {"body": "Labdien! Konta izraksts ir pievienots."}
 
+LETTER = {
+    "channel": "post",
+    "registration_number": "3.1-7/123",
+    "arrived_at": "2026-04-07T09:00:00+03:00",
+    "client_name": "SIA Ozols",
+}
+
 MESSAGE = {"for_person": 0, "text": "Lūdzu atzvanīt par konta slēgšanu", "callback_number": "+37120000000"}
 
 # persona order: anonymous, no_role, phone_agent, email_handler, team_lead, quality_officer, staff
@@ -117,6 +124,23 @@ MATRIX = [
         (401, 403, 403, 403, 200, 403, 200),
     ),
     ("GET", "/api/notifications/", None, (401, 403, 200, 200, 200, 200, 200)),
+    # Issue 7: letters and decisions on written matters (handlers, leads), visits (agents, leads).
+    ("POST", "/api/letters/", LETTER, (401, 403, 403, 201, 201, 403, 201)),
+    ("POST", "/api/interactions/{email_id}/answer/", {"how": "post"}, (401, 403, 403, 200, 200, 403, 200)),
+    (
+        "POST",
+        "/api/interactions/{email_id}/forward/",
+        {"institution": "Valsts ieņēmumu dienests", "told_by": "phone"},
+        (401, 403, 403, 200, 200, 403, 200),
+    ),
+    (
+        "POST",
+        "/api/interactions/{email_id}/reclassify/",
+        {"not_client_matter": "spam", "comment": "Reklāma"},
+        (401, 403, 403, 403, 200, 403, 200),
+    ),
+    ("GET", "/api/visits/", None, (401, 403, 200, 403, 200, 403, 200)),
+    ("GET", "/api/visits/slots/?date=2026-04-15", None, (401, 403, 200, 403, 200, 403, 200)),
     ("POST", "/api/interactions/{email_id}/complaint/", {"note": ""}, (401, 403, 404, 200, 200, 404, 200)),
     ("POST", "/api/interactions/{phone_id}/complaint/", {"note": ""}, (401, 403, 200, 404, 200, 200, 200)),
     ("PUT", "/api/notifications/preferences/", {"immediate": True}, (401, 403, 403, 403, 200, 403, 200)),

@@ -1,0 +1,117 @@
+"""Recognising portal questions: inbound mail from the national portal's coordinating body, matched by
+configurable rules (PortalRule). A matched message opens a `portal` matter with the portal clocks.
+
+A rule that would match every message would turn the whole inbox into portal questions, so rules are
+checked when saved: at least one condition, valid patterns, and none that matches ordinary mail probes.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from django.core.exceptions import ValidationError
+
+from mail.models import PortalRule
+from mail.parsing import ParsedMail, header_text
+
+# Ordinary text a real condition must not match all of: a pattern that matches the empty text, or every
+# one of these, matches everything worth matching.
+_PROBES = (
+    "",
+    "x",
+    "Jautājums par konta atvēršanu",
+    "Re: maksājums 2026-04-07",
+    "Question about my payment",
+    "0",
+    " ",
+)
+# Headers every message has: "present" says nothing about where it came from.
+_UBIQUITOUS_HEADERS = frozenset(
+    {"from", "to", "date", "subject", "received", "message-id", "mime-version", "content-type",
+     "return-path", "delivered-to", "cc", "content-transfer-encoding"}
+)  # fmt: skip
+_DOMAIN = re.compile(r"^(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
+
+
+def portal_rule_check(rule: PortalRule) -> None:
+    """Raise ValidationError (per field, Latvian first) when `rule` is unusable or matches everything."""
+    errors: dict[str, str] = {}
+    if not (rule.sender.strip() or rule.subject_pattern.strip() or rule.header_name.strip()):
+        errors["__all__"] = (
+            "Norādiet vismaz vienu nosacījumu / Give at least one condition: sender, subject or header"
+        )
+    if rule.sender.strip() and not _sender_valid(rule.sender):
+        errors["sender"] = "Norādiet adresi vai domēnu / Give an address or a domain, e.g. latvija.lv"
+    for field, pattern in (
+        ("subject_pattern", rule.subject_pattern),
+        ("header_pattern", rule.header_pattern),
+    ):
+        if problem := _pattern_problem(pattern):
+            errors[field] = problem
+    if rule.header_pattern.strip() and not rule.header_name.strip():
+        errors["header_name"] = "Norādiet galveni / Name the header the pattern is for"
+    name = rule.header_name.strip()
+    if name and not rule.header_pattern.strip() and name.lower() in _UBIQUITOUS_HEADERS:
+        errors["header_name"] = f"Galvene {name} ir katrā vēstulē / Every message has {name}: give a pattern"
+    if errors:
+        raise ValidationError(errors)
+
+
+def _sender_valid(sender: str) -> bool:
+    value = sender.strip().lower()
+    local, at, domain = value.rpartition("@")
+    if at and not local:
+        return bool(_DOMAIN.match(domain))  # "@latvija.lv" means the domain
+    return bool(_DOMAIN.match(domain)) and (not at or bool(re.fullmatch(r"[^\s@]+", local)))
+
+
+def _pattern_problem(pattern: str) -> str:
+    if not pattern.strip():
+        return ""
+    try:
+        compiled = re.compile(pattern, re.IGNORECASE)
+    except re.error as error:
+        return f"Nederīga izteiksme / Invalid regular expression: {error}"
+    if compiled.search("") or all(compiled.search(probe) for probe in _PROBES if probe):
+        return f"Izteiksme {pattern!r} atbilst jebkuram tekstam / The pattern {pattern!r} matches anything"
+    return ""
+
+
+def portal_rule_match(rules: Iterable[PortalRule], parsed: ParsedMail) -> PortalRule | None:
+    """The first active rule all of whose conditions hold for `parsed`, or None."""
+    for rule in rules:
+        if rule.active and _matches(rule, parsed):
+            return rule
+    return None
+
+
+def _matches(rule: PortalRule, parsed: ParsedMail) -> bool:
+    if rule.sender.strip() and not _sender_matches(rule.sender, parsed.from_address):
+        return False
+    if rule.subject_pattern.strip() and not re.search(rule.subject_pattern, parsed.subject, re.IGNORECASE):
+        return False
+    if rule.header_name.strip():
+        values = [header_text(value) for value in parsed.headers.get(rule.header_name.strip().lower(), [])]
+        if not values:
+            return False
+        pattern = rule.header_pattern.strip()
+        if pattern and not any(re.search(pattern, value, re.IGNORECASE) for value in values):
+            return False
+    return True
+
+
+def _sender_matches(sender: str, address: str) -> bool:
+    """An address matches itself; a domain matches itself and its subdomains."""
+    wanted = sender.strip().lower().lstrip("@")
+    address = address.lower()
+    if "@" in wanted:
+        return address == wanted
+    if "." not in wanted:
+        return False  # a bare top-level domain would be every sender in the country
+    domain = address.rpartition("@")[2]
+    return domain == wanted or domain.endswith("." + wanted)
+
+
+def portal_rules_active() -> list[PortalRule]:
+    return list(PortalRule.objects.filter(active=True))
