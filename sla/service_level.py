@@ -1,4 +1,5 @@
-"""Service levels for team leads: how many PH-RING, EM-ACK and EM-REPLY clocks were met on time.
+"""Service levels for team leads: how many PH-RING, EM-ACK, EM-REPLY, PORTAL-ANS and SUBM-ANS clocks were
+met on time.
 
 Read straight from the clocks, not from the nightly counts, so today is included and a pending clock
 that is already past its due time counts as breached at once (the sweep may not have reached it yet).
@@ -24,9 +25,9 @@ from django.utils import timezone
 from agents.models import Person, Unit
 from contact_centre.models import Service
 from sla.models import Clock, ClockState, Policy
-from sla.rules import EM_ACK, EM_REPLY, PH_RING
+from sla.rules import EM_ACK, EM_REPLY, PH_RING, PORTAL_ANS, SUBM_ANS
 
-RULES = (PH_RING, EM_ACK, EM_REPLY)
+RULES = (PH_RING, EM_ACK, EM_REPLY, PORTAL_ANS, SUBM_ANS)
 GROUPINGS = ("day", "unit", "agent", "service")
 NOT_SET = "Nav norādīts / Not set"
 MAX_DAYS = 366  # a leap year: a team lead may ask for a whole year at once

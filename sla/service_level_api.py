@@ -1,5 +1,5 @@
-"""`GET /api/reports/service-level/`: PH-RING, EM-ACK and EM-REPLY met on time, per day, unit, agent or
-service, for team leads; JSON, or CSV with `?format=csv`.
+"""`GET /api/reports/service-level/`: PH-RING, EM-ACK, EM-REPLY, PORTAL-ANS and SUBM-ANS met on time, per
+day, unit, agent or service, for team leads; JSON, or CSV with `?format=csv`.
 """
 
 from __future__ import annotations
@@ -162,7 +162,8 @@ def _pk(row: Model | None) -> int | None:
 
 
 class ServiceLevelView(APIView):
-    """PH-RING (answered by the third ring), EM-ACK and EM-REPLY met on time, per group and rule.
+    """PH-RING (answered by the third ring), EM-ACK, EM-REPLY, PORTAL-ANS and SUBM-ANS met on time, per group
+    and rule.
 
     Clocks that started on the Riga days `from`..`to` (at most 366 days). A pending clock past its due time
     counts as breached; stopped clocks (short abandons) are shown but left out of the percentage.

@@ -24,7 +24,7 @@ from contact_centre.services import (
     interaction_record_call,
     interaction_record_email,
 )
-from sla.service_level import NOT_SET, ServiceLevelRow, service_level
+from sla.service_level import NOT_SET, RULES, ServiceLevelRow, service_level
 from sla.sync import clock_sync
 from tests.factories import PersonFactory, UnitFactory, riga
 
@@ -186,7 +186,7 @@ def _tally(group_of: Callable[[Matter], str]) -> dict[str, dict[str, dict[str, o
         for rule_id, verdict in matter.verdicts.items():
             counts[group_of(matter)][rule_id][verdict] += 1
     return {
-        label: {rule_id: _figures(by_rule[rule_id]) for rule_id in (RING, ACK, REPLY)}
+        label: {rule_id: _figures(by_rule[rule_id]) for rule_id in RULES}
         for label, by_rule in counts.items()
     }
 
@@ -328,7 +328,7 @@ def test_the_api_gives_team_leads_the_rows_with_the_rules_titles(
         body["rules"]["PH-RING"]
         == "Tālrunis atbildēts līdz trešajam signālam / Phone answered by the third ring"
     )
-    assert list(body["rules"]) == [RING, ACK, REPLY]
+    assert list(body["rules"]) == [RING, ACK, REPLY, "PORTAL-ANS", "SUBM-ANS"]
     first = body["rows"][0]
     assert (first["key"], first["label"]) == (world.units["kac"].pk, UNITS["kac"])
     assert (
