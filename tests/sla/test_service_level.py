@@ -186,8 +186,7 @@ def _tally(group_of: Callable[[Matter], str]) -> dict[str, dict[str, dict[str, o
         for rule_id, verdict in matter.verdicts.items():
             counts[group_of(matter)][rule_id][verdict] += 1
     return {
-        label: {rule_id: _figures(by_rule[rule_id]) for rule_id in RULES}
-        for label, by_rule in counts.items()
+        label: {rule_id: _figures(by_rule[rule_id]) for rule_id in RULES} for label, by_rule in counts.items()
     }
 
 
