@@ -48,7 +48,7 @@ class InteractionAdmin(ReadOnlyAdmin):
         "is_complaint",
         "opened_at",
     )
-    list_filter = ("channel", "state", "is_complaint", "service")
+    list_filter = ("channel", "state", "is_complaint", "not_client_matter", "service")
     search_fields = ("reference", "client_contact", "client_name", "subject")
     date_hierarchy = "opened_at"
     inlines = [EventInline]
