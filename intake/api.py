@@ -3,13 +3,14 @@ and in-person visits. Every view names its roles; a matter is reachable only wit
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
 from django.http import FileResponse
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import serializers, status
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.request import Request
@@ -136,55 +137,50 @@ class ExtendSerializer(serializers.Serializer):
     told_by = serializers.ChoiceField(choices=TOLD_BY)
 
 
-class AnswerView(APIView):
+class _DecisionView(APIView):
+    """A decision on a written matter: the body validated by `body_class`, then `decide` recorded."""
+
+    permission_classes = [WRITERS]
+    body_class: type[serializers.Serializer]
+    decide: Callable[..., None]
+
+    def post(self, request: Request, pk: int) -> Response:
+        interaction = _matter(request, pk)
+        body = self.body_class(data=request.data)
+        body.is_valid(raise_exception=True)
+        type(self).decide(
+            interaction=interaction, by=acting_user(request.user), now=timezone.now(), **body.validated_data
+        )
+        return _detail(interaction)
+
+
+@extend_schema_view(
+    post=extend_schema(request=WrittenAnswerSerializer, responses=InteractionDetailSerializer)
+)
+class AnswerView(_DecisionView):
     """`POST /api/interactions/{id}/answer/`: the answer in substance went out by post, e-address or by
     hand (meets PORTAL-ANS, SUBM-ANS). Recording it twice changes nothing."""
 
-    permission_classes = [WRITERS]
-
-    @extend_schema(request=WrittenAnswerSerializer, responses=InteractionDetailSerializer)
-    def post(self, request: Request, pk: int) -> Response:
-        interaction = _matter(request, pk)
-        body = WrittenAnswerSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        matter_answer(
-            interaction=interaction, by=acting_user(request.user), now=timezone.now(), **body.validated_data
-        )
-        return _detail(interaction)
+    body_class = WrittenAnswerSerializer
+    decide = matter_answer
 
 
-class ForwardView(APIView):
+@extend_schema_view(post=extend_schema(request=ForwardSerializer, responses=InteractionDetailSerializer))
+class ForwardView(_DecisionView):
     """`POST /api/interactions/{id}/forward/`: passed on to the competent institution, the client told
     (PORTAL-FWD, SUBM-FWD); `told_by: email` sends the notice from here."""
 
-    permission_classes = [WRITERS]
-
-    @extend_schema(request=ForwardSerializer, responses=InteractionDetailSerializer)
-    def post(self, request: Request, pk: int) -> Response:
-        interaction = _matter(request, pk)
-        body = ForwardSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        matter_forward(
-            interaction=interaction, by=acting_user(request.user), now=timezone.now(), **body.validated_data
-        )
-        return _detail(interaction)
+    body_class = ForwardSerializer
+    decide = matter_forward
 
 
-class ExtendView(APIView):
+@extend_schema_view(post=extend_schema(request=ExtendSerializer, responses=InteractionDetailSerializer))
+class ExtendView(_DecisionView):
     """`POST /api/interactions/{id}/extend/`: extend a formal submission's answer time (SUBM-ANS) within
     the policy's limit, telling the applicant."""
 
-    permission_classes = [WRITERS]
-
-    @extend_schema(request=ExtendSerializer, responses=InteractionDetailSerializer)
-    def post(self, request: Request, pk: int) -> Response:
-        interaction = _matter(request, pk)
-        body = ExtendSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        submission_extend(
-            interaction=interaction, by=acting_user(request.user), now=timezone.now(), **body.validated_data
-        )
-        return _detail(interaction)
+    body_class = ExtendSerializer
+    decide = submission_extend
 
 
 class MatterReclassifySerializer(serializers.Serializer):
