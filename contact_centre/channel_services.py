@@ -65,7 +65,7 @@ def letter_register(*, matter: WrittenMatter, by: User, now: datetime) -> tuple[
     names). Idempotency key: (channel, registration number); registering the same number again returns
     the first interaction (created False), and a different document under a taken number is refused.
     """
-    _letter_check(matter, now)
+    letter_check(matter, now)
     number = matter.registration_number.strip()
     source_key = written_source_key(matter.channel, number)
     with transaction.atomic(savepoint=False):
@@ -88,7 +88,8 @@ def letter_register(*, matter: WrittenMatter, by: User, now: datetime) -> tuple[
     return interaction, True
 
 
-def _letter_check(matter: WrittenMatter, now: datetime) -> None:
+def letter_check(matter: WrittenMatter, now: datetime) -> None:
+    """Refuse a letter the ledger cannot take (wrong channel, no number or client, from the future)."""
     if matter.channel not in WRITTEN_BY_HAND:
         raise DomainError(
             "channel_not_registrable",

@@ -28,6 +28,7 @@ from contact_centre.channel_services import (
     extension_record,
     forward_record,
     interaction_reclassify,
+    letter_check,
     letter_register,
     visit_open,
     visit_outcome_record,
@@ -62,6 +63,7 @@ def letter_register_with_scan(
             f"Saņemšanas datums pirms {FIRST_YEAR}. gada / The arrival date is before {FIRST_YEAR}",
             field="arrived_at",
         )
+    letter_check(matter, now)  # before the scan is stored: a refused letter leaves no file behind
     stored = _scan_store(scan) if scan is not None else None
     if stored is not None:
         matter = replace(matter, scan=asdict(stored))

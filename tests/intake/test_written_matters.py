@@ -124,12 +124,20 @@ def test_another_document_under_a_taken_number_is_refused(handler: User) -> None
     assert (taken.value.code, taken.value.status) == ("registration_number_taken", 409)
 
 
-def test_a_letter_dated_in_the_future_is_refused_and_nothing_is_written(handler: User) -> None:
+def test_a_letter_dated_in_the_future_is_refused_and_nothing_is_written(
+    handler: User, settings: Settings
+) -> None:
     with pytest.raises(DomainError) as future:
-        register(handler, letter(arrived_at=riga(2026, 4, 8, 9, 0)), now=riga(2026, 4, 7, 11, 0))
+        letter_register_with_scan(
+            matter=letter(arrived_at=riga(2026, 4, 8, 9, 0)),
+            scan=SimpleUploadedFile("iesniegums.pdf", SCAN),
+            by=handler,
+            now=riga(2026, 4, 7, 11, 0),
+        )
     assert future.value.code == "arrived_in_future"
     assert "2026-04-08 09:00" in future.value.message
     assert not Interaction.objects.exists()
+    assert not Path(settings.CC_SCANS_DIR).exists()  # the scan of a refused letter is not kept
 
 
 def test_an_oversized_scan_is_refused_before_anything_is_stored(handler: User, settings: Settings) -> None:
