@@ -3,20 +3,27 @@
 Latvian eParaksts `.edoc` and Estonian `.bdoc` are ASiC-E containers (ETSI EN 319 162-1); `.asics`/`.scs`
 are ASiC-S; a PDF may carry PAdES/CMS signatures. A signature is not verified cryptographically here (that
 needs the EU trust lists): the question is whether the file is a signed document and whether it arrived
-whole. A file that claims to be a container (by name or content type) but is not one is reported DAMAGED,
-never ignored, so a handler sees the flag. Pure code: bytes in, a verdict out; hostile input never raises.
+whole, which includes unchanged since signing: the digests a signature binds (XAdES references, a CMS's
+messageDigest) are recomputed from the bytes and compared. That catches a file edited or swapped after
+signing, not a forger who recomputes the digests too; only verifying the signature would. A file that
+claims to be a container (by name or content type) but is not one is reported DAMAGED, never ignored, so
+a handler sees the flag. Pure code: bytes in, a verdict out; hostile input never raises.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
+import hashlib
 import io
 import re
 import struct
 import zipfile
 import zlib
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 from urllib.parse import unquote
 from xml.etree.ElementTree import ParseError
 
@@ -89,6 +96,14 @@ REASON_MAX_CHARS = 200
 MANIFEST_PATH = "META-INF/manifest.xml"
 _MANIFEST_NS = "{urn:oasis:names:tc:opendocument:xmlns:manifest:1.0}"
 _DS_NS = "{http://www.w3.org/2000/09/xmldsig#}"
+# ds:DigestMethod algorithms as hashlib names; SHA-1 stays readable, older signatures use it.
+_XML_DIGESTS = {
+    "http://www.w3.org/2000/09/xmldsig#sha1": "sha1",
+    "http://www.w3.org/2001/04/xmldsig-more#sha224": "sha224",
+    "http://www.w3.org/2001/04/xmlenc#sha256": "sha256",
+    "http://www.w3.org/2001/04/xmldsig-more#sha384": "sha384",
+    "http://www.w3.org/2001/04/xmlenc#sha512": "sha512",
+}
 
 # What zipfile, zlib and struct raise on a malformed archive: a bad directory, an unsupported or
 # encrypted entry (NotImplementedError, RuntimeError), a broken deflate stream, a short header.
@@ -184,8 +199,7 @@ def _asic_read(filename: str, data: bytes, claimed: SignedFormat | None) -> Sign
         if found is None:
             return _damaged(filename, claim, "mimetype entry missing or not ASiC") if claim else None
         try:
-            _archive_check(archive, found)
-            signatures, reason = _asic_signatures(archive)
+            signatures, reason = _asic_check(archive, found)
         except _Damage as damage:
             return _damaged(filename, found, str(damage))
         except _ZIP_ERRORS as error:
@@ -207,20 +221,56 @@ def _archive_mimetype(archive: zipfile.ZipFile) -> SignedFormat | None:
         return None
 
 
-def _entry_read(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> bytes:
+def _entry_chunks(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> Iterator[bytes]:
     """The entry's bytes, inflated a chunk at a time: ZipFile.read() asks zlib for up to 2 GB in one call,
-    whatever the entry declares, before cutting the output to the declared size."""
-    chunks = []
+    whatever the entry declares, before cutting the output to the declared size. zipfile compares the
+    CRC once the last chunk is read."""
     with archive.open(info) as entry:
         while chunk := entry.read(_READ_CHUNK):
-            chunks.append(chunk)
-    return b"".join(chunks)
+            yield chunk
 
 
-def _archive_check(archive: zipfile.ZipFile, found: SignedFormat) -> None:
-    """Raise _Damage unless the container's layout is whole: mimetype first and stored, sizes sane, every
-    entry's CRC right, manifest (ASiC-E) listing files that exist, data files present."""
+def _entry_read(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> bytes:
+    return b"".join(_entry_chunks(archive, info))
+
+
+@dataclass(frozen=True)
+class _FileDigest:
+    """A container file's digest as a signature binds it."""
+
+    path: str
+    algorithm: str  # a hashlib name
+    value: bytes
+
+
+@dataclass(frozen=True)
+class _Signature:
+    """One signature in a container: its problem ("" for none found yet) and the file digests to compare."""
+
+    problem: str
+    digests: tuple[_FileDigest, ...] = ()
+
+
+def _asic_check(archive: zipfile.ZipFile, found: SignedFormat) -> tuple[int, str]:
+    """(signatures that pass, the first problem or ""), or _Damage when the container itself is not whole.
+    The layout is checked before anything is inflated; then the signatures are read, so that the pass
+    checking every entry's CRC also hashes the files they bind, and each entry is inflated once."""
     entries = archive.infolist()
+    _layout_check(entries)
+    names = {info.filename for info in entries}
+    meta = _meta_read(archive, names)
+    signatures = _asic_signatures(meta, names, found)
+    wanted: dict[str, set[str]] = {}
+    for digest in (digest for signature in signatures for digest in signature.digests):
+        wanted.setdefault(digest.path, set()).add(digest.algorithm)
+    digests = _entries_verify(archive, entries, wanted, meta)
+    _contents_check(meta, names, found)
+    return _signatures_tally(signatures, digests)
+
+
+def _layout_check(entries: list[zipfile.ZipInfo]) -> None:
+    """Raise _Damage unless mimetype comes first and stored, the sizes are sane and every entry uses a
+    compression with a bounded output; nothing is inflated yet."""
     if len(entries) > ARCHIVE_MAX_ENTRIES or sum(info.file_size for info in entries) > ARCHIVE_MAX_BYTES:
         raise _Damage("too large")
     unsupported = [info.filename for info in entries if info.compress_type not in _COMPRESSIONS]
@@ -230,31 +280,59 @@ def _archive_check(archive: zipfile.ZipFile, found: SignedFormat) -> None:
         raise _Damage("mimetype is not the first entry")
     if entries[0].compress_type != zipfile.ZIP_STORED:
         raise _Damage("mimetype entry is compressed")
-    _entries_verify(archive, entries)
-    names = set(archive.namelist())
-    data_files = [name for name in names if name != "mimetype" and not name.startswith("META-INF/")]
-    data_files = [name for name in data_files if not name.endswith("/")]  # directory entries hold nothing
-    if MANIFEST_PATH in names:
-        _manifest_check(_entry_read(archive, archive.getinfo(MANIFEST_PATH)), names)
+
+
+def _meta_read(archive: zipfile.ZipFile, names: set[str]) -> dict[str, bytes]:
+    """The manifest and the signature files, read whole (the total was bounded by _layout_check)."""
+    meta = {}
+    for name in sorted(name for name in names if name == MANIFEST_PATH or _signature_kind(name)):
+        try:
+            meta[name] = _entry_read(archive, archive.getinfo(name))
+        except _ZIP_ERRORS as error:
+            raise _Damage(f"corrupt zip entry {name}") from error
+    return meta
+
+
+def _entries_verify(
+    archive: zipfile.ZipFile,
+    entries: list[zipfile.ZipInfo],
+    wanted: Mapping[str, set[str]],
+    meta: Mapping[str, bytes],
+) -> dict[tuple[str, str], bytes]:
+    """ZipFile.testzip(), but naming the entry for every failure, not only a CRC mismatch: a bit flipped
+    in a deflated entry usually breaks the deflate stream (zlib.error) before the CRC is compared. On the
+    way, each entry is hashed with the algorithms `wanted` of its path; the digests are returned by (path,
+    algorithm). Nothing is kept but what `meta` already holds, read and CRC-checked before."""
+    digests: dict[tuple[str, str], bytes] = {}
+    for info in entries:
+        hashers = {algorithm: _hasher(algorithm) for algorithm in wanted.get(info.filename, ())}
+        held = meta.get(info.filename)
+        try:
+            for chunk in _entry_chunks(archive, info) if held is None else [held]:
+                for hasher in hashers.values():
+                    hasher.update(chunk)
+        except _ZIP_ERRORS as error:
+            raise _Damage(f"corrupt zip entry {info.filename}") from error
+        digests.update(((info.filename, algorithm), hasher.digest()) for algorithm, hasher in hashers.items())
+    return digests
+
+
+def _data_files(names: set[str]) -> list[str]:
+    files = [name for name in names if name != "mimetype" and not name.startswith("META-INF/")]
+    return sorted(name for name in files if not name.endswith("/"))  # directory entries hold nothing
+
+
+def _contents_check(meta: Mapping[str, bytes], names: set[str], found: SignedFormat) -> None:
+    """Raise _Damage unless the manifest (ASiC-E) lists files that exist and the data files are there."""
+    if MANIFEST_PATH in meta:
+        _manifest_check(meta[MANIFEST_PATH], names)
     elif found is SignedFormat.ASIC_E:
         raise _Damage(f"{MANIFEST_PATH} missing")
+    data_files = _data_files(names)
     if not data_files:
         raise _Damage("no data file in the container")
     if found is SignedFormat.ASIC_S and len(data_files) > 1:
         raise _Damage(f"ASiC-S holds {len(data_files)} data files, expected one")
-
-
-def _entries_verify(archive: zipfile.ZipFile, entries: list[zipfile.ZipInfo]) -> None:
-    """ZipFile.testzip(), but naming the entry for every failure, not only a CRC mismatch: a bit flipped
-    in a deflated entry usually breaks the deflate stream (zlib.error) before the CRC is compared.
-    Streams and discards, so nothing is extracted; the total was bounded by _archive_check."""
-    for info in entries:
-        try:
-            with archive.open(info) as entry:
-                while entry.read(_READ_CHUNK):  # a chunk at a time, discarded: see _entry_read
-                    pass
-        except _ZIP_ERRORS as error:
-            raise _Damage(f"corrupt zip entry {info.filename}") from error
 
 
 def _xml_parse(raw: bytes, what: str) -> Element:
@@ -293,43 +371,64 @@ def _signature_kind(name: str) -> str:
     return ""
 
 
-def _asic_signatures(archive: zipfile.ZipFile) -> tuple[int, str]:
-    """(signatures that pass, the first problem or ""): every signature file is looked at, so a damaged
-    one next to a good one still reports the good one's count."""
-    names = set(archive.namelist())
-    files = sorted(name for name in names if _signature_kind(name))
-    if not files:
-        return 0, "no signature in META-INF"
-    count, problems = 0, []
-    for name in files:
+def _asic_signatures(meta: Mapping[str, bytes], names: set[str], found: SignedFormat) -> list[_Signature]:
+    """Every signature in the container, a signature file that cannot be read standing as one with its
+    problem, so a damaged file next to a good one still lets the good one count."""
+    data_files = _data_files(names)
+    signed_file = data_files[0] if found is SignedFormat.ASIC_S and len(data_files) == 1 else None
+    signatures: list[_Signature] = []
+    for name in sorted(name for name in meta if _signature_kind(name)):
         try:
             if _signature_kind(name) == "xades":
-                count += _xades_count(_entry_read(archive, archive.getinfo(name)), name, names)
+                signatures += _xades_read(meta[name], name, names)
             else:
-                count += _cades_count(_entry_read(archive, archive.getinfo(name)), name)
+                signatures.append(_cades_read(meta[name], name, signed_file))
         except _Damage as damage:
-            problems.append(str(damage))
+            signatures.append(_Signature(str(damage)))
+    return signatures
+
+
+def _signatures_tally(
+    signatures: list[_Signature], digests: Mapping[tuple[str, str], bytes]
+) -> tuple[int, str]:
+    """(signatures without a problem whose file digests all match, the first problem or "")."""
+    if not signatures:
+        return 0, "no signature in META-INF"
+    count, problems = 0, []
+    for signature in signatures:
+        changed = [
+            digest.path
+            for digest in signature.digests
+            if digests.get((digest.path, digest.algorithm)) != digest.value
+        ]
+        problem = signature.problem or (
+            f"file {changed[0]} changed after signing (digest mismatch)" if changed else ""
+        )
+        if problem:
+            problems.append(problem)
+        else:
+            count += 1
     return count, (problems[0] if problems else "")
 
 
-def _xades_count(raw: bytes, name: str, names: set[str]) -> int:
+def _xades_read(raw: bytes, name: str, names: set[str]) -> list[_Signature]:
     root = _xml_parse(raw, "signature XML")
     # Top-level signatures only: a counter-signature nests a ds:Signature inside another one.
     signatures = [root] if root.tag == f"{_DS_NS}Signature" else root.findall(f"{_DS_NS}Signature")
     if not signatures:
         raise _Damage(f"no ds:Signature in {name}")
-    for signature in signatures:
-        _xades_check(signature, name, names)
-    return len(signatures)
+    return [_Signature("", _xades_digests(signature, name, names)) for signature in signatures]
 
 
-def _xades_check(signature: Element, name: str, names: set[str]) -> None:
+def _xades_digests(signature: Element, name: str, names: set[str]) -> tuple[_FileDigest, ...]:
+    """Raise _Damage unless the signature has a value and refers to files that exist; their digests."""
     value = signature.find(f"{_DS_NS}SignatureValue")
     if value is None or not (value.text or "").strip():
         raise _Damage(f"empty SignatureValue in {name}")
     signed_info = signature.find(f"{_DS_NS}SignedInfo")
     if signed_info is None:
         raise _Damage(f"ds:SignedInfo missing in {name}")
+    digests = []
     for reference in signed_info.iterfind(f"{_DS_NS}Reference"):
         uri = reference.get("URI", "")
         if not uri or uri.startswith("#"):  # "" is the signature document itself, "#id" a part of it
@@ -337,12 +436,42 @@ def _xades_check(signature: Element, name: str, names: set[str]) -> None:
         path = unquote(uri)
         if path not in names:
             raise _Damage(f"signature refers to missing file {path}")
+        digest = _reference_digest(reference, path, name)
+        if digest is not None:
+            digests.append(digest)
+    return tuple(digests)
 
 
-def _cades_count(raw: bytes, name: str) -> int:
-    if not raw.startswith(b"\x30") or SIGNED_DATA_OID not in raw:
-        raise _Damage(f"{name} is not a CMS SignedData")
-    return 1
+def _reference_digest(reference: Element, path: str, name: str) -> _FileDigest | None:
+    """The digest a ds:Reference binds `path` to, or None when it cannot be recomputed from the file: an
+    algorithm not known here, or transforms (ASiC signers do not use them on data files), after which the
+    digest is of the transforms' output rather than of the file's bytes."""
+    if reference.find(f"{_DS_NS}Transforms") is not None:
+        return None
+    method = reference.find(f"{_DS_NS}DigestMethod")
+    algorithm = _XML_DIGESTS.get("" if method is None else method.get("Algorithm", ""))
+    if algorithm is None:
+        return None
+    text = (reference.findtext(f"{_DS_NS}DigestValue") or "").strip()
+    try:
+        value = base64.b64decode(text)  # skips the line breaks long values are written with
+    except binascii.Error:
+        value = b""
+    if not value:
+        raise _Damage(f"DigestValue of {path} unreadable in {name}")
+    return _FileDigest(path, algorithm, value)
+
+
+def _cades_read(raw: bytes, name: str, signed_file: str | None) -> _Signature:
+    """A .p7s: a CMS SignedData. In ASiC-S it signs the one data file (`signed_file`), detached. In
+    ASiC-E it signs a META-INF/ASiCManifest*.xml that lists the data files' digests; pairing manifests
+    with signatures is not done here, so only ASiC-S compares digests (`signed_file` is None otherwise)."""
+    cms = _cms_read(raw, name)
+    if signed_file is None or cms.content is not None:  # an encapsulated content is not the data file
+        return _Signature("")
+    return _Signature(
+        "", tuple(_FileDigest(signed_file, algorithm, value) for algorithm, value in cms.digests)
+    )
 
 
 # PDF -------------------------------------------------------------------------------------------------
@@ -356,6 +485,9 @@ ByteRange = tuple[int, int, int, int]
 # of signatures.
 PDF_MAX_SIGNATURES = 100
 PDF_CONTENTS_MAX_BYTES = 4 * 1024 * 1024
+PDF_MAX_HASHED_BYTES = 512 * 1024 * 1024  # for all signatures together: ten over a 50 MB file
+PDF_DIGEST_MISMATCH = "signed bytes changed after signing (messageDigest mismatch)"
+_SHA1_BYTES = 20
 
 
 def _pdf_read(filename: str, data: bytes) -> SignedDocument | None:
@@ -367,10 +499,10 @@ def _pdf_read(filename: str, data: bytes) -> SignedDocument | None:
     byte_ranges = list(dict.fromkeys(_byte_range_parse(data, at) for at in starts))
     if len(byte_ranges) > PDF_MAX_SIGNATURES:
         return _damaged(filename, SignedFormat.PDF, "too many signatures")
-    count, problems = 0, []
+    count, problems, unhashed = 0, [], PDF_MAX_HASHED_BYTES
     for byte_range in byte_ranges:
         try:
-            _pdf_signature_check(data, byte_range)
+            unhashed -= _pdf_signature_check(data, byte_range, unhashed)
             count += 1
         except _Damage as damage:
             problems.append(str(damage))
@@ -387,8 +519,9 @@ def _byte_range_parse(data: bytes, at: int) -> ByteRange | None:
     return start, gap_at, rest_at, rest_length
 
 
-def _pdf_signature_check(data: bytes, byte_range: ByteRange | None) -> None:
-    """The signed bytes are the whole revision except the /Contents hex string, which holds the CMS."""
+def _pdf_signature_check(data: bytes, byte_range: ByteRange | None, unhashed: int) -> int:
+    """The signed bytes are the whole revision except the /Contents hex string, which holds the CMS.
+    Returns the bytes hashed, at most `unhashed`."""
     if byte_range is None:
         raise _Damage("ByteRange unreadable")
     start, gap_at, rest_at, rest_length = byte_range
@@ -404,15 +537,264 @@ def _pdf_signature_check(data: bytes, byte_range: ByteRange | None) -> None:
         raise _Damage("ByteRange gap is not the /Contents value")
     if rest_at - gap_at > PDF_CONTENTS_MAX_BYTES:
         raise _Damage("signature Contents too large")
-    _cms_check(data[gap_at + 1 : rest_at - 1])
+    cms = _cms_read(_contents_decode(data[gap_at + 1 : rest_at - 1]), "signature Contents")
+    view = memoryview(data)
+    return _pdf_digests_check((view[:gap_at], view[rest_at : rest_at + rest_length]), cms, unhashed)
 
 
-def _cms_check(hex_digits: bytes) -> None:
+def _contents_decode(hex_digits: bytes) -> bytes:
     try:
         cms = bytes.fromhex(hex_digits.decode("latin-1"))  # fromhex skips whitespace
     except ValueError as error:
         raise _Damage("signature Contents is not hex") from error
     if not cms.rstrip(b"\0"):  # a placeholder never filled: the writer reserved room and stopped
         raise _Damage("signature Contents is empty")
+    return cms  # zero padding after the CMS stays: the DER reader stops at the CMS's own end
+
+
+def _pdf_digests_check(covered: tuple[memoryview, memoryview], cms: _Cms, unhashed: int) -> int:
+    """Raise _Damage unless the digests the CMS signed are those of the covered bytes; returns the bytes
+    hashed. A detached CMS (adbe.pkcs7.detached, ETSI.CAdES.detached) signs the covered bytes' digest as
+    messageDigest. One carrying content signs that content: adbe.pkcs7.sha1 carries the covered bytes'
+    SHA-1, compared too; a document timestamp (ETSI.RFC3161) carries a TSTInfo, whose messageImprint is
+    not read here, so only the token itself is checked."""
+    imprints = cms.digests
+    if cms.content is not None:
+        if any(_digest(algorithm, [cms.content]) != value for algorithm, value in cms.digests):
+            raise _Damage(PDF_DIGEST_MISMATCH)
+        is_sha1 = cms.content_type == _DATA_OID and len(cms.content) == _SHA1_BYTES
+        imprints = (("sha1", cms.content),) if is_sha1 else ()
+    algorithms = {algorithm for algorithm, _ in imprints}
+    cost = len(algorithms) * sum(len(part) for part in covered)
+    if cost > unhashed:
+        # Past the bound on a file's hashing (100 signatures over the same 50 MB would otherwise be 5 GB),
+        # the remaining signatures are checked by structure only.
+        return 0
+    computed = {algorithm: _digest(algorithm, covered) for algorithm in algorithms}
+    if any(computed[algorithm] != value for algorithm, value in imprints):
+        raise _Damage(PDF_DIGEST_MISMATCH)
+    return cost
+
+
+def _hasher(algorithm: str) -> hashlib._Hash:
+    # Not for security: a digest tells a changed file from an unchanged one, as the signer computed it.
+    return hashlib.new(algorithm, usedforsecurity=False)
+
+
+def _digest(algorithm: str, chunks: Iterable[bytes | memoryview]) -> bytes:
+    hasher = _hasher(algorithm)
+    for chunk in chunks:
+        hasher.update(chunk)
+    return hasher.digest()
+
+
+# CMS -------------------------------------------------------------------------------------------------
+# Just enough of X.690 to walk a CMS SignedData (RFC 5652) to the digests it signs. BER's indefinite
+# lengths are read too: OpenSSL's `smime -outform DER` and streaming generators write them.
+
+_SEQUENCE, _SET, _OID, _OCTET_STRING = 0x30, 0x31, 0x06, 0x04
+_CONSTRUCTED = 0x20
+_HIGH_TAG = 0x1F  # tag number bits all set: the number follows in further octets
+_CONTEXT_0 = 0xA0  # [0], constructed
+_INDEFINITE = 0x80  # the length octet of an indefinite length; above it, the count of length octets
+_LENGTH_MAX_OCTETS = 4  # up to 4 GB: past it no CMS here could fit anyway
+ASN1_MAX_DEPTH = 32  # nested indefinite lengths or split OCTET STRINGs; a real CMS nests a few
+ASN1_MAX_ELEMENTS = 10_000  # element headers read per buffer; walking a CMS to its digests takes ~100
+_PAIR = 2  # ContentInfo and Attribute: a type OID and its value
+_SIGNED_DATA_MIN_FIELDS = 4  # version, digestAlgorithms, encapContentInfo, signerInfos
+_ENCAPSULATED_MAX_FIELDS = 2  # eContentType, [0] eContent (absent when detached)
+_SIGNER_INFO_MIN_FIELDS = 5  # version, sid, digestAlgorithm, signatureAlgorithm, signature
+
+
+class _Asn1Error(Exception):
+    """The bytes are not well-formed DER or BER, or nest deeper than a CMS does."""
+
+
+class _Asn1Limit(Exception):
+    """Well-formed so far but past the element budget: left unchecked rather than called damaged, since a
+    CMS may carry large certificate or revocation sets the walk has to step over."""
+
+
+class _Tlv(NamedTuple):
+    tag: int
+    start: int  # the first content byte
+    end: int  # one past the last content byte
+    next: int  # the next element: `end`, or past the end-of-contents octets of an indefinite length
+
+
+class _Asn1:
+    """A reader over one buffer. Every element's length is checked against its parent's end before use;
+    each element read costs one unit of a budget, and indefinite lengths nest at most ASN1_MAX_DEPTH deep,
+    so hostile bytes end in _Asn1Error or _Asn1Limit, never in a long loop or a deep recursion."""
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+        self.budget = ASN1_MAX_ELEMENTS
+
+    def element(self, at: int, end: int, depth: int = 0) -> _Tlv:
+        self.budget -= 1
+        if self.budget < 0:
+            raise _Asn1Limit
+        if depth > ASN1_MAX_DEPTH:
+            raise _Asn1Error("nested deeper than any CMS")
+        if at + 2 > end:
+            raise _Asn1Error("element past its parent's end")
+        tag, first = self.data[at], self.data[at + 1]
+        if tag & _HIGH_TAG == _HIGH_TAG:  # CMS uses no tag number above 30
+            raise _Asn1Error("high tag number")
+        at += 2
+        if first == _INDEFINITE:
+            return self._indefinite(tag, at, end, depth)
+        length = first
+        if first > _INDEFINITE:
+            size = first - _INDEFINITE
+            if size > _LENGTH_MAX_OCTETS or at + size > end:
+                raise _Asn1Error("length unreadable")
+            length, at = int.from_bytes(self.data[at : at + size]), at + size
+        if at + length > end:
+            raise _Asn1Error("element past its parent's end")
+        return _Tlv(tag, at, at + length, at + length)
+
+    def _indefinite(self, tag: int, start: int, end: int, depth: int) -> _Tlv:
+        if not tag & _CONSTRUCTED:
+            raise _Asn1Error("indefinite length on a primitive element")
+        at = start
+        while not self.data.startswith(b"\0\0", at, end):  # each pass moves on by 2 bytes at least
+            at = self.element(at, end, depth + 1).next
+        return _Tlv(tag, start, at, at + 2)
+
+    def children(self, parent: _Tlv) -> list[_Tlv]:
+        items, at = [], parent.start
+        while at < parent.end:
+            item = self.element(at, parent.end)
+            items.append(item)
+            at = item.next
+        return items
+
+    def value(self, item: _Tlv) -> bytes:
+        return self.data[item.start : item.end]
+
+    def octets(self, item: _Tlv, depth: int = 0) -> bytes:
+        """An OCTET STRING's value, joined from its parts when BER splits it (constructed)."""
+        if item.tag == _OCTET_STRING:
+            return self.value(item)
+        if item.tag != _OCTET_STRING | _CONSTRUCTED:
+            raise _Asn1Error("not an OCTET STRING")
+        if depth > ASN1_MAX_DEPTH:
+            raise _Asn1Error("nested deeper than any CMS")
+        return b"".join(self.octets(part, depth + 1) for part in self.children(item))
+
+
+def _expect(item: _Tlv, tag: int) -> _Tlv:
+    if item.tag != tag:
+        raise _Asn1Error(f"tag {item.tag:#x} where {tag:#x} belongs")
+    return item
+
+
+def _oid_encode(dotted: str) -> bytes:
+    """The content octets of an OBJECT IDENTIFIER's DER encoding: base-128 arcs, the first two joined."""
+    first, second, *rest = (int(arc) for arc in dotted.split("."))
+    out = bytearray()
+    for arc in (first * 40 + second, *rest):
+        septets = [arc & 0x7F]
+        while arc := arc >> 7:
+            septets.append(0x80 | (arc & 0x7F))
+        out += bytes(reversed(septets))
+    return bytes(out)
+
+
+_SIGNED_DATA = _oid_encode("1.2.840.113549.1.7.2")
+_DATA_OID = _oid_encode("1.2.840.113549.1.7.1")
+_MESSAGE_DIGEST_OID = _oid_encode("1.2.840.113549.1.9.4")
+_CMS_DIGESTS = {
+    _oid_encode("1.3.14.3.2.26"): "sha1",
+    _oid_encode("2.16.840.1.101.3.4.2.4"): "sha224",
+    _oid_encode("2.16.840.1.101.3.4.2.1"): "sha256",
+    _oid_encode("2.16.840.1.101.3.4.2.2"): "sha384",
+    _oid_encode("2.16.840.1.101.3.4.2.3"): "sha512",
+}
+_DIGESTS_BY_LENGTH = {20: "sha1", 32: "sha256", 48: "sha384", 64: "sha512"}
+
+
+@dataclass(frozen=True)
+class _Cms:
+    content_type: bytes  # the encapsulated content's type, as OID content octets
+    content: bytes | None  # the encapsulated content; None when detached
+    digests: tuple[tuple[str, bytes], ...]  # (hashlib name, messageDigest) of each SignerInfo that has one
+
+
+def _cms_read(cms: bytes, what: str) -> _Cms:
+    """Raise _Damage unless `cms` is a ContentInfo holding a SignedData; what it signs."""
     if not cms.startswith(b"\x30") or SIGNED_DATA_OID not in cms:
-        raise _Damage("signature Contents is not a CMS SignedData")
+        raise _Damage(f"{what} is not a CMS SignedData")
+    try:
+        return _signed_data_read(_Asn1(cms))
+    except _Asn1Error as error:
+        raise _Damage(f"{what} is not a CMS SignedData") from error
+    except _Asn1Limit:
+        return _Cms(b"", None, ())
+
+
+def _signed_data_read(reader: _Asn1) -> _Cms:
+    info = reader.children(_expect(reader.element(0, len(reader.data)), _SEQUENCE))
+    if (
+        len(info) != _PAIR
+        or reader.value(_expect(info[0], _OID)) != _SIGNED_DATA
+        or info[1].tag != _CONTEXT_0
+    ):
+        raise _Asn1Error("not a SignedData ContentInfo")
+    wrapped = reader.children(info[1])
+    if len(wrapped) != 1:
+        raise _Asn1Error("[0] holds more than the SignedData")
+    # version, digestAlgorithms, encapContentInfo, [0] certificates, [1] crls, signerInfos (always last)
+    fields = reader.children(_expect(wrapped[0], _SEQUENCE))
+    if len(fields) < _SIGNED_DATA_MIN_FIELDS:
+        raise _Asn1Error("SignedData too short")
+    encapsulated = reader.children(_expect(fields[2], _SEQUENCE))
+    if not encapsulated or len(encapsulated) > _ENCAPSULATED_MAX_FIELDS:
+        raise _Asn1Error("encapContentInfo malformed")
+    content_type = reader.value(_expect(encapsulated[0], _OID))
+    content = None
+    if len(encapsulated) == _ENCAPSULATED_MAX_FIELDS:
+        parts = reader.children(_expect(encapsulated[1], _CONTEXT_0))
+        if len(parts) != 1:
+            raise _Asn1Error("eContent malformed")
+        content = reader.octets(parts[0])
+    signers = reader.children(_expect(fields[-1], _SET))
+    digests = tuple(digest for signer in signers if (digest := _signer_digest(reader, signer)))
+    return _Cms(content_type, content, digests)
+
+
+def _signer_digest(reader: _Asn1, signer: _Tlv) -> tuple[str, bytes] | None:
+    """A SignerInfo's (hashlib name, messageDigest), or None when there is nothing to compare: no signed
+    attributes (the signature value then signs the content's digest itself, which only the signer's public
+    key recovers, and this module verifies no signature) or a digest algorithm not known here."""
+    # version, sid, digestAlgorithm, [0] signedAttrs (optional), signatureAlgorithm, signature, ...
+    fields = reader.children(_expect(signer, _SEQUENCE))
+    if len(fields) < _SIGNER_INFO_MIN_FIELDS:
+        raise _Asn1Error("SignerInfo too short")
+    if fields[3].tag != _CONTEXT_0:
+        return None
+    for attribute in reader.children(fields[3]):
+        parts = reader.children(_expect(attribute, _SEQUENCE))
+        if len(parts) != _PAIR:
+            raise _Asn1Error("Attribute malformed")
+        if reader.value(_expect(parts[0], _OID)) == _MESSAGE_DIGEST_OID:
+            digest = reader.children(_expect(parts[1], _SET))
+            if len(digest) != 1:
+                raise _Asn1Error("messageDigest holds more than one value")
+            value = reader.value(_expect(digest[0], _OCTET_STRING))  # signed attributes are DER
+            algorithm = _digest_algorithm(reader, fields[2], value)
+            return None if algorithm is None else (algorithm, value)
+    return None  # RFC 5652 requires messageDigest among signed attributes; without it there is no digest
+
+
+def _digest_algorithm(reader: _Asn1, identifier: _Tlv, digest: bytes) -> str | None:
+    """The hashlib name an AlgorithmIdentifier names, or by the digest's length when it does not read.
+    An OID that reads but is not known here gives None: guessing by length would take SHA3-256 or a GOST
+    digest for SHA-256 and call an unchanged file changed."""
+    try:
+        oid = reader.value(_expect(reader.children(_expect(identifier, _SEQUENCE))[0], _OID))
+    except (_Asn1Error, IndexError):
+        return _DIGESTS_BY_LENGTH.get(len(digest))
+    return _CMS_DIGESTS.get(oid)

@@ -10,7 +10,7 @@ import hashlib
 import io
 import re
 import zipfile
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import NamedTuple
 from urllib.parse import quote
@@ -35,6 +35,13 @@ MANIFEST = "urn:oasis:names:tc:opendocument:xmlns:manifest:1.0"
 for _prefix, _uri in {"ds": DS, "xades": XADES, "asic": ASIC, "manifest": MANIFEST}.items():
     ET.register_namespace(_prefix, _uri)
 _SHA256 = "http://www.w3.org/2001/04/xmlenc#sha256"
+XML_DIGEST_METHODS = {  # ds:DigestMethod URIs by hashlib name
+    "sha1": "http://www.w3.org/2000/09/xmldsig#sha1",
+    "sha224": "http://www.w3.org/2001/04/xmldsig-more#sha224",
+    "sha256": _SHA256,
+    "sha384": "http://www.w3.org/2001/04/xmldsig-more#sha384",
+    "sha512": "http://www.w3.org/2001/04/xmlenc#sha512",
+}
 _RSA_SHA256 = "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256"
 _C14N2 = "http://www.w3.org/2010/xml-c14n2"  # ElementTree.canonicalize() is C14N 2.0
 
@@ -89,14 +96,59 @@ def signer_make(name: str = SIGNER) -> tuple[rsa.RSAPrivateKey, x509.Certificate
     return key, certificate
 
 
-def cms_detached_build(data: bytes, *, signer_name: str = SIGNER) -> bytes:
-    """A DER CMS SignedData over `data`, which it does not carry (a .p7s or a PDF's /Contents)."""
+def cms_detached_build(
+    data: bytes,
+    *,
+    signer_name: str = SIGNER,
+    hash_algorithm: hashes.SHA224 | hashes.SHA256 | hashes.SHA384 | hashes.SHA512 | None = None,
+    signed_attributes: bool = True,
+) -> bytes:
+    """A DER CMS SignedData over `data`, which it does not carry (a .p7s or a PDF's /Contents). Its signed
+    attributes hold messageDigest, the digest of `data` (SHA-256 unless told); without them the signature
+    value signs that digest directly."""
     key, certificate = signer_make(signer_name)
-    builder = pkcs7.PKCS7SignatureBuilder().set_data(data).add_signer(certificate, key, hashes.SHA256())
+    builder = pkcs7.PKCS7SignatureBuilder().set_data(data)
+    builder = builder.add_signer(certificate, key, hash_algorithm or hashes.SHA256())
     # Binary: without it the data is hashed as S/MIME text, every LF turned into CRLF, and a PDF reader
     # (or `openssl cms -verify -binary`) would find the signature does not match the bytes.
     options = [pkcs7.PKCS7Options.DetachedSignature, pkcs7.PKCS7Options.Binary]
+    if not signed_attributes:
+        options.append(pkcs7.PKCS7Options.NoAttributes)
     return builder.sign(serialization.Encoding.DER, options)
+
+
+def cms_carrying_build(content: bytes) -> bytes:
+    """A DER CMS SignedData that carries `content` (eContent) and signs it, as adbe.pkcs7.sha1 does with
+    the SHA-1 of a PDF's covered bytes."""
+    key, certificate = signer_make(SIGNER)
+    builder = pkcs7.PKCS7SignatureBuilder().set_data(content).add_signer(certificate, key, hashes.SHA256())
+    return builder.sign(serialization.Encoding.DER, [pkcs7.PKCS7Options.Binary])
+
+
+def _der_split(der: bytes) -> tuple[int, bytes, bytes]:
+    """(tag, content, what follows) of the DER element `der` starts with; our own bytes, so no checks."""
+    tag, first = der[0], der[1]
+    at, length = 2, first
+    if first & 0x80:
+        at = 2 + (first & 0x7F)
+        length = int.from_bytes(der[2:at], "big")
+    return tag, der[at : at + length], der[at + length :]
+
+
+def ber_indefinite(der: bytes, levels: int = 4) -> bytes:
+    """The DER element re-encoded with indefinite lengths on its outer `levels` levels of constructed
+    elements, as OpenSSL's `smime -outform DER` and streaming CMS generators write a SignedData. Four
+    levels reach the SignedData's fields (certificates, signerInfos) and leave each SignerInfo as DER."""
+    tag, content, rest = _der_split(der)
+    element = der[: len(der) - len(rest)]
+    if not levels or not tag & 0x20:
+        return element
+    children = []
+    while content:
+        _, _, after = _der_split(content)
+        children.append(ber_indefinite(content[: len(content) - len(after)], levels - 1))
+        content = after
+    return bytes([tag, 0x80]) + b"".join(children) + b"\0\0"
 
 
 # Zip -------------------------------------------------------------------------------------------------
@@ -136,8 +188,8 @@ def zip_crc_corrupt(data: bytes, name: str) -> bytes:
 # ASiC ------------------------------------------------------------------------------------------------
 
 
-def _digest(data: bytes) -> str:
-    return base64.b64encode(hashlib.sha256(data).digest()).decode()
+def _digest(data: bytes, algorithm: str = "sha256") -> str:
+    return base64.b64encode(hashlib.new(algorithm, data).digest()).decode()
 
 
 def _c14n(element: ET.Element) -> bytes:
@@ -158,9 +210,11 @@ def _child(parent: ET.Element, tag: str, text: str | None = None, **attributes: 
     return element
 
 
-def _reference_add(signed_info: ET.Element, uri: str, digest: str, **attributes: str) -> None:
+def _reference_add(
+    signed_info: ET.Element, uri: str, digest: str, method: str = _SHA256, **attributes: str
+) -> None:
     reference = _child(signed_info, _ds("Reference"), URI=uri, **attributes)
-    _child(reference, _ds("DigestMethod"), Algorithm=_SHA256)
+    _child(reference, _ds("DigestMethod"), Algorithm=method)
     _child(reference, _ds("DigestValue"), digest)
 
 
@@ -176,9 +230,17 @@ def _signed_properties(certificate: x509.Certificate, signature_id: str) -> ET.E
     return properties
 
 
-def xades_build(files: Mapping[str, bytes], *, signer_name: str = SIGNER, signature_id: str = "S0") -> bytes:
-    """An ASiC XAdES signatures file: one ds:Signature with a SHA-256 reference to each file (URI
-    percent-encoded) and to its SignedProperties, an RSA signature over the canonical SignedInfo, and the
+def xades_build(
+    files: Mapping[str, bytes],
+    *,
+    signer_name: str = SIGNER,
+    signature_id: str = "S0",
+    digest: str = "sha256",
+    digest_method: str | None = None,
+) -> bytes:
+    """An ASiC XAdES signatures file: one ds:Signature with a reference to each file (URI percent-encoded,
+    digested with the hashlib algorithm `digest`, named by its ds:DigestMethod URI or `digest_method`) and
+    a SHA-256 one to its SignedProperties, an RSA signature over the canonical SignedInfo, and the
     certificate in KeyInfo."""
     key, certificate = signer_make(signer_name)
     root = ET.Element(f"{{{ASIC}}}XAdESSignatures")
@@ -186,8 +248,9 @@ def xades_build(files: Mapping[str, bytes], *, signer_name: str = SIGNER, signat
     signed_info = _child(signature, _ds("SignedInfo"))
     _child(signed_info, _ds("CanonicalizationMethod"), Algorithm=_C14N2)
     _child(signed_info, _ds("SignatureMethod"), Algorithm=_RSA_SHA256)
+    method = digest_method or XML_DIGEST_METHODS[digest]
     for name, data in files.items():
-        _reference_add(signed_info, quote(name), _digest(data))
+        _reference_add(signed_info, quote(name), _digest(data, digest), method)
     properties = _signed_properties(certificate, signature_id)
     properties_type = "http://uri.etsi.org/01903#SignedProperties"
     _reference_add(signed_info, f"#{properties.get('Id')}", _digest(_c14n(properties)), Type=properties_type)
@@ -245,11 +308,32 @@ def edoc_build() -> bytes:
     return asic_e_build(edoc_files())
 
 
-def _edoc_edited(*, drop: Iterable[str] = (), put: Mapping[str, bytes] | None = None) -> bytes:
-    """The standard .edoc with entries dropped or their contents replaced (order and compression kept)."""
+def zip_edited(data: bytes, *, drop: Iterable[str] = (), put: Mapping[str, bytes] | None = None) -> bytes:
+    """The zip rebuilt with entries dropped or their contents replaced (order and compression kept, CRCs
+    new): what a tool that rewrites a file inside a container leaves."""
     changes = put or {}
-    entries = [entry for entry in zip_entries(edoc_build()) if entry.name not in set(drop)]
+    entries = [entry for entry in zip_entries(data) if entry.name not in set(drop)]
     return zip_build(entry._replace(data=changes.get(entry.name, entry.data)) for entry in entries)
+
+
+def _edoc_edited(*, drop: Iterable[str] = (), put: Mapping[str, bytes] | None = None) -> bytes:
+    """The standard .edoc with entries dropped or their contents replaced."""
+    return zip_edited(edoc_build(), drop=drop, put=put)
+
+
+def edoc_pdf_replaced_build() -> bytes:
+    """The application PDF swapped for another after signing; the signature XML is the original."""
+    return _edoc_edited(put={DATA_PDF: plain_pdf_build("Iesniegums (labots)")})
+
+
+def edoc_note_changed_build() -> bytes:
+    """One byte of the note changed after signing (its name is percent-encoded in the reference URI)."""
+    return _edoc_edited(put={DATA_NOTE: "Pielikumā izziņa!\n".encode()})
+
+
+def asic_s_data_file_replaced_build(*, cades: bool) -> bytes:
+    container = asic_s_build(DATA_PDF, plain_pdf_build(), cades=cades)
+    return zip_edited(container, put={DATA_PDF: plain_pdf_build("Iesniegums (labots)")})
 
 
 def edoc_without_manifest_build() -> bytes:
@@ -332,9 +416,14 @@ def edoc_zip_bomb_build() -> bytes:
     return buffer.getvalue()
 
 
-def asic_s_cades_not_cms_build() -> bytes:
+def asic_s_cades_with_p7s_build(p7s: bytes) -> bytes:
+    """An ASiC-S CAdES container whose META-INF/signature.p7s holds `p7s`."""
     entries = zip_entries(asic_s_build(DATA_PDF, plain_pdf_build(), cades=True))
-    return zip_build([*entries[:-1], entries[-1]._replace(data=b"-----BEGIN PKCS7-----\n")])
+    return zip_build([*entries[:-1], entries[-1]._replace(data=p7s)])
+
+
+def asic_s_cades_not_cms_build() -> bytes:
+    return asic_s_cades_with_p7s_build(b"-----BEGIN PKCS7-----\n")
 
 
 # PDF -------------------------------------------------------------------------------------------------
@@ -397,23 +486,30 @@ def _pdf_signature_objects(field: int, ordinal: int, signer_name: str) -> dict[i
     }
 
 
-def _pdf_sign(pdf: bytes, signer_name: str) -> bytes:
+def _pdf_sign(pdf: bytes, sign: Callable[[bytes], bytes]) -> bytes:
     """Fill the last placeholder: ByteRange around its /Contents, then a CMS over exactly those bytes."""
     marker_at = pdf.rindex(_BYTE_RANGE_PLACEHOLDER)
     gap_at = pdf.index(b"/Contents <", marker_at) + len(b"/Contents ")
     rest_at = gap_at + 2 + SIGNATURE_ROOM * 2
     pdf = pdf_byte_range_rewrite(pdf, (0, gap_at, rest_at, len(pdf) - rest_at), at=marker_at)
-    cms = cms_detached_build(pdf[:gap_at] + pdf[rest_at:], signer_name=signer_name)
-    return pdf_contents_rewrite(pdf, cms.hex().upper().encode())
+    return pdf_contents_rewrite(pdf, sign(pdf[:gap_at] + pdf[rest_at:]).hex().upper().encode())
 
 
-def signed_pdf_build(text: str = "Iesniegums", *, signatures: int = 1, signer_name: str = SIGNER) -> bytes:
+def signed_pdf_build(
+    text: str = "Iesniegums",
+    *,
+    signatures: int = 1,
+    signer_name: str = SIGNER,
+    sign: Callable[[bytes], bytes] | None = None,
+) -> bytes:
     """A one-page PDF with an AcroForm signature field whose /V is a detached PKCS#7 signature (PAdES
-    basic); each further signature is an incremental update adding a field and signing the whole file."""
+    basic); each further signature is an incremental update adding a field and signing the whole file.
+    `sign` turns the covered bytes into the CMS written to /Contents (cms_detached_build unless given)."""
+    sign = sign or functools.partial(cms_detached_build, signer_name=signer_name)
     pdf = _pdf_revision(
         {**_pdf_page_objects(text, [_FIRST_FIELD]), **_pdf_signature_objects(_FIRST_FIELD, 1, signer_name)}
     )
-    pdf = _pdf_sign(pdf, signer_name)
+    pdf = _pdf_sign(pdf, sign)
     fields = [_FIRST_FIELD]
     for ordinal in range(2, signatures + 1):
         field = fields[-1] + 2
@@ -421,7 +517,7 @@ def signed_pdf_build(text: str = "Iesniegums", *, signatures: int = 1, signer_na
         page = _pdf_page_objects(text, fields)
         changed = {1: page[1], 3: page[3], **_pdf_signature_objects(field, ordinal, signer_name)}
         prev_xref = int(pdf.rsplit(b"startxref\n", 1)[1].split(b"\n", 1)[0])
-        pdf = _pdf_sign(_pdf_revision(changed, prior=pdf, prev_xref=prev_xref), signer_name)
+        pdf = _pdf_sign(_pdf_revision(changed, prior=pdf, prev_xref=prev_xref), sign)
     return pdf
 
 
@@ -453,6 +549,13 @@ def pdf_contents_rewrite(pdf: bytes, hex_digits: bytes) -> bytes:
     room = rest_at - gap_at - 2
     assert len(hex_digits) <= room, "the CMS outgrew the room reserved for it"
     return pdf[: gap_at + 1] + hex_digits.ljust(room, b"0") + pdf[rest_at - 1 :]
+
+
+def pdf_text_changed(pdf: bytes) -> bytes:
+    """The PDF with one letter of the page text changed in place: no byte moves, so the ByteRange and the
+    cross-reference table stay right and only the digest can tell."""
+    at = pdf.index(b"(Iesniegums) Tj") + len(b"(Iesniegum")
+    return pdf[:at] + b"5" + pdf[at + 1 :]
 
 
 def pdf_truncated_build() -> bytes:

@@ -7,6 +7,8 @@ import hashlib
 import io
 import json
 import random
+import re
+import time
 import zipfile
 from collections.abc import Callable
 from urllib.parse import unquote
@@ -20,6 +22,7 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.x509.oid import NameOID
 
 from mail.signatures import (
+    SIGNED_DATA_OID,
     SignedDocument,
     SignedFormat,
     SignedVerdict,
@@ -385,6 +388,204 @@ def test_pdf_signature_contents_over_four_megabytes_is_damaged_without_decoding_
     document = _damaged(signed_document_read("iesniegums.pdf", "application/pdf", pdf))
 
     assert (document.reason, document.signatures) == ("signature Contents too large", 1)
+
+
+# Changed after signing -------------------------------------------------------------------------------
+
+
+def test_signed_pdf_with_one_letter_of_its_page_text_changed_is_damaged() -> None:
+    pdf = signed_files.pdf_text_changed(signed_files.signed_pdf_build())
+
+    document = _damaged(signed_document_read("iesniegums.pdf", "application/pdf", pdf))
+
+    assert (document.reason, document.signatures) == (
+        "signed bytes changed after signing (messageDigest mismatch)",
+        0,
+    )
+
+
+def test_pdf_changed_under_both_signatures_is_damaged_with_neither_counted() -> None:
+    pdf = signed_files.pdf_text_changed(signed_files.signed_pdf_build(signatures=2))
+
+    document = _damaged(signed_document_read("iesniegums.pdf", "application/pdf", pdf))
+
+    assert (document.reason, document.signatures) == (
+        "signed bytes changed after signing (messageDigest mismatch)",
+        0,
+    )
+
+
+@pytest.mark.parametrize(
+    "hash_algorithm",
+    [hashes.SHA224(), hashes.SHA384(), hashes.SHA512()],
+    ids=lambda algorithm: algorithm.name,
+)
+def test_pdf_signature_is_checked_with_the_digest_algorithm_its_cms_names(
+    hash_algorithm: hashes.SHA224 | hashes.SHA384 | hashes.SHA512,
+) -> None:
+    pdf = signed_files.signed_pdf_build(
+        sign=lambda covered: signed_files.cms_detached_build(covered, hash_algorithm=hash_algorithm)
+    )
+
+    _signed(signed_document_read("a.pdf", "application/pdf", pdf), SignedFormat.PDF, 1)
+    changed = _damaged(signed_document_read("a.pdf", "application/pdf", signed_files.pdf_text_changed(pdf)))
+    assert changed.reason == "signed bytes changed after signing (messageDigest mismatch)"
+
+
+def test_pdf_signed_with_a_ber_indefinite_length_cms_is_read_and_checked() -> None:
+    pdf = signed_files.signed_pdf_build(
+        sign=lambda covered: signed_files.ber_indefinite(signed_files.cms_detached_build(covered))
+    )
+
+    _signed(signed_document_read("a.pdf", "application/pdf", pdf), SignedFormat.PDF, 1)
+    changed = _damaged(signed_document_read("a.pdf", "application/pdf", signed_files.pdf_text_changed(pdf)))
+    assert changed.reason == "signed bytes changed after signing (messageDigest mismatch)"
+
+
+def test_pdf_signed_the_adbe_pkcs7_sha1_way_is_checked_against_the_sha1_its_cms_carries() -> None:
+    pdf = signed_files.signed_pdf_build(
+        sign=lambda covered: signed_files.cms_carrying_build(
+            hashlib.sha1(covered, usedforsecurity=False).digest()
+        )
+    )
+
+    _signed(signed_document_read("a.pdf", "application/pdf", pdf), SignedFormat.PDF, 1)
+    changed = _damaged(signed_document_read("a.pdf", "application/pdf", signed_files.pdf_text_changed(pdf)))
+    assert changed.reason == "signed bytes changed after signing (messageDigest mismatch)"
+
+
+def test_changed_pdf_whose_cms_has_no_signed_attributes_stays_signed_by_structure() -> None:
+    # Without signed attributes there is no messageDigest: the digest sits inside the signature value,
+    # which only verifying the signature would reveal.
+    pdf = signed_files.signed_pdf_build(
+        sign=lambda covered: signed_files.cms_detached_build(covered, signed_attributes=False)
+    )
+
+    document = signed_document_read("a.pdf", "application/pdf", signed_files.pdf_text_changed(pdf))
+
+    _signed(document, SignedFormat.PDF, 1)
+
+
+def test_pdf_whose_cms_was_cut_short_inside_the_contents_is_damaged_as_not_cms() -> None:
+    pdf = signed_files.signed_pdf_build()
+    _, gap_at, rest_at, _ = signed_files.pdf_byte_range(pdf)
+    cms = bytes.fromhex(pdf[gap_at + 1 : rest_at - 1].decode()).rstrip(b"\0")
+
+    cut = signed_files.pdf_contents_rewrite(pdf, cms[: len(cms) // 2].hex().upper().encode())
+
+    document = _damaged(signed_document_read("a.pdf", "application/pdf", cut))
+    assert document.reason == "signature Contents is not a CMS SignedData"
+
+
+CHANGED_CONTAINERS = [
+    pytest.param(
+        "x.edoc",
+        signed_files.edoc_pdf_replaced_build,
+        SignedFormat.ASIC_E,
+        "file iesniegums.pdf changed after signing (digest mismatch)",
+        id="edoc-pdf-replaced",
+    ),
+    pytest.param(
+        "x.edoc",
+        signed_files.edoc_note_changed_build,
+        SignedFormat.ASIC_E,
+        "file pielikums Nr.1 – Bērziņš.txt changed after signing (digest mismatch)",
+        id="edoc-note-changed",
+    ),
+    pytest.param(
+        "x.asics",
+        lambda: signed_files.asic_s_data_file_replaced_build(cades=False),
+        SignedFormat.ASIC_S,
+        "file iesniegums.pdf changed after signing (digest mismatch)",
+        id="asic-s-xades",
+    ),
+    pytest.param(
+        "x.asics",
+        lambda: signed_files.asic_s_data_file_replaced_build(cades=True),
+        SignedFormat.ASIC_S,
+        "file iesniegums.pdf changed after signing (digest mismatch)",
+        id="asic-s-cades",
+    ),
+]
+
+
+@pytest.mark.parametrize(("filename", "build", "signed_format", "reason"), CHANGED_CONTAINERS)
+def test_container_whose_data_file_changed_after_signing_is_damaged_naming_the_file(
+    filename: str, build: Callable[[], bytes], signed_format: SignedFormat, reason: str
+) -> None:
+    document = _damaged(signed_document_read(filename, OCTET_STREAM, build()))
+
+    assert (document.format, document.reason, document.signatures) == (signed_format, reason, 0)
+
+
+def test_edoc_signed_again_after_its_pdf_changed_counts_only_the_later_signature() -> None:
+    files = {**signed_files.edoc_files(), signed_files.DATA_PDF: signed_files.plain_pdf_build("Labots")}
+    later = signed_files.xades_build(files, signer_name="Līga Kļaviņa", signature_id="S1")
+    edited = signed_files.zip_edited(
+        signed_files.edoc_build(), put={signed_files.DATA_PDF: files[signed_files.DATA_PDF]}
+    )
+    entries = [*signed_files.zip_entries(edited), ZipEntry("META-INF/signatures1.xml", later)]
+
+    document = _damaged(signed_document_read("x.edoc", OCTET_STREAM, signed_files.zip_build(entries)))
+
+    assert (document.reason, document.signatures) == (
+        "file iesniegums.pdf changed after signing (digest mismatch)",
+        1,
+    )
+
+
+@pytest.mark.parametrize("digest", ["sha1", "sha224", "sha384", "sha512"])
+def test_edoc_is_checked_with_the_digest_method_its_references_name(digest: str) -> None:
+    xades = signed_files.xades_build(signed_files.edoc_files(), digest=digest)
+    edoc = signed_files.zip_edited(signed_files.edoc_build(), put={signed_files.XADES_PATH: xades})
+    changed = signed_files.zip_edited(edoc, put={signed_files.DATA_NOTE: b"cits teksts"})
+
+    _signed(signed_document_read("x.edoc", OCTET_STREAM, edoc), SignedFormat.ASIC_E, 1)
+    document = _damaged(signed_document_read("x.edoc", OCTET_STREAM, changed))
+    assert document.reason == f"file {signed_files.DATA_NOTE} changed after signing (digest mismatch)"
+
+
+def test_changed_edoc_whose_references_use_an_unknown_digest_method_stays_signed() -> None:
+    # The digest cannot be recomputed, so the reference stays unchecked rather than called a mismatch.
+    xades = signed_files.xades_build(
+        signed_files.edoc_files(), digest="sha3_256", digest_method="urn:example:digest#sha3-256"
+    )
+    edoc = signed_files.zip_edited(
+        signed_files.edoc_build(), put={signed_files.XADES_PATH: xades, signed_files.DATA_NOTE: b"cits"}
+    )
+
+    _signed(signed_document_read("x.edoc", OCTET_STREAM, edoc), SignedFormat.ASIC_E, 1)
+
+
+def test_edoc_reference_whose_digest_value_is_not_base64_is_damaged() -> None:
+    xades = signed_files.xades_build(signed_files.edoc_files())
+    broken = re.sub(rb"<ds:DigestValue>[^<]*", b"<ds:DigestValue>***", xades, count=1)
+    edoc = signed_files.zip_edited(signed_files.edoc_build(), put={signed_files.XADES_PATH: broken})
+
+    document = _damaged(signed_document_read("x.edoc", OCTET_STREAM, edoc))
+
+    assert document.reason == "DigestValue of iesniegums.pdf unreadable in META-INF/signatures0.xml"
+
+
+def test_p7s_nested_deeper_than_any_cms_is_damaged_without_a_recursion_error() -> None:
+    nested = b"\x30\x80" + SIGNED_DATA_OID + b"\xa0\x80" + b"\x30\x80" * 100_000 + b"\0\0" * 100_002
+    data = signed_files.asic_s_cades_with_p7s_build(nested)
+
+    document = _damaged(signed_document_read("x.asics", OCTET_STREAM, data))
+
+    assert document.reason == "META-INF/signature.p7s is not a CMS SignedData"
+
+
+def test_p7s_too_wide_to_walk_is_left_unchecked_quickly() -> None:
+    # A million empty elements in an indefinite-length [0]: the reader's budget stops it long before.
+    wide = b"\x30\x80" + SIGNED_DATA_OID + b"\xa0\x80" + b"\x05\x00" * 1_000_000 + b"\0\0" * 2
+    data = signed_files.asic_s_cades_with_p7s_build(wide)
+    started = time.perf_counter()
+
+    document = signed_document_read("x.asics", OCTET_STREAM, data)
+
+    assert time.perf_counter() - started < 1
+    _signed(document, SignedFormat.ASIC_S, 1)
 
 
 # Payload, candidates, hostile bytes ---------------------------------------------------------------------
