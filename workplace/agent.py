@@ -1,6 +1,6 @@
 """The phone agent's page: my state in one click, the call in progress with a live ring and wait counter
-and the caller's earlier matters, my calls today with their PH-RING verdicts, messages taken for me, and
-my absences with a substitute from my unit."""
+and the caller's earlier matters, booking the caller an in-person visit (VISIT-BOOK), my calls today with
+their PH-RING verdicts, messages taken for me, and my absences with a substitute from my unit."""
 
 from __future__ import annotations
 
@@ -23,11 +23,13 @@ from agents.services import absence_create, agent_state_set, agent_status_get
 from contact_centre.models import Channel, Event, EventKind, Interaction
 from contact_centre.selectors import messages_for, messages_handled
 from contact_centre.services import call_interaction, message_handle
+from intake.services import VisitRequest, visit_book
 from recordings.scorecards import scorecards_visible
 from sla.models import Clock, Policy
 from sla.rules import PH_RING
 from workplace.access import roles_required, signed_in_person
 from workplace.labels import ABSENCE_KINDS
+from workplace.visits import BookingForm, visit_earliest
 
 RING_CYCLE_MS_DEFAULT = 5000
 SCORECARDS_SHOWN = 20
@@ -102,16 +104,31 @@ class AbsenceForm(forms.Form):
         self.fields["substitute"].queryset = colleagues.select_related("user")  # type: ignore[attr-defined]
 
 
-def _page(request: HttpRequest, person: Person, form: AbsenceForm | None = None) -> HttpResponse:
+def _booking_form(call: CallInProgress | None, now: datetime) -> BookingForm:
+    """A blank booking form (a new one-time key), tied to the call in progress if there is one."""
+    initial = {"call": call.interaction.pk, "client_phone": call.caller} if call else {}
+    return BookingForm(earliest=visit_earliest(now), initial=initial)
+
+
+def _page(
+    request: HttpRequest,
+    person: Person,
+    form: AbsenceForm | None = None,
+    booking_form: BookingForm | None = None,
+) -> HttpResponse:
     now = timezone.now()
     status = agent_status_get(person, now)
     notes = messages_for(person)
     handled = messages_handled(notes)
+    call = _call_in_progress(status)
+    booking_form = booking_form or _booking_form(call, now)
     context = {
         "person": person,
         "status": status,
         "states": [(state, state == status.state) for state in AgentState.values],
-        "call": _call_in_progress(status),
+        "call": call,
+        "booking_form": booking_form,
+        "booking_slots": booking_form.slots(now),
         "ring_cycle_ms": _ring_cycle_ms(),
         "calls_today": _calls_today(person),
         "messages_open": [note for note in notes[:50] if note.seq not in handled],
@@ -186,4 +203,45 @@ def agent_absence_create(request: HttpRequest) -> HttpResponse:
         form.add_error(None, error.message)
         return _page(request, person, form)
     messages.success(request, _("Absence saved."))
+    return redirect("agent-home")
+
+
+def _booking_call(call_id: int | None, person: Person, now: datetime) -> Interaction | None:
+    """The call the visit was booked on: the one the form was made during, else the one in progress."""
+    if call_id:
+        return Interaction.objects.filter(pk=call_id, channel=Channel.PHONE).first()
+    current = _call_in_progress(agent_status_get(person, now))
+    return current.interaction if current else None
+
+
+@require_POST
+@roles_required(Role.PHONE_AGENT)
+def agent_visit_book(request: HttpRequest) -> HttpResponse:
+    person = signed_in_person(request)
+    now = timezone.now()
+    form = BookingForm(request.POST, earliest=visit_earliest(now))
+    if not form.is_valid():
+        return _page(request, person, booking_form=form)
+    data = form.cleaned_data
+    booking = VisitRequest(
+        starts_at=data["starts_at"],
+        client_name=data["client_name"],
+        reason_not_electronic=data["reason_not_electronic"],
+        service_id=data["service"].pk,
+        client_phone=data["client_phone"],
+        client_email=data["client_email"],
+        call=_booking_call(data["call"], person, now),
+        booking_key=data["booking_key"],
+    )
+    try:
+        visit = visit_book(request=booking, by=person.user, now=now)
+    except DomainError as error:
+        form.add_error(error.field if error.field in form.fields else None, error.message)
+        return _page(request, person, booking_form=form)
+    when = timezone.localtime(visit.starts_at).strftime("%d.%m.%Y %H:%M")
+    messages.success(
+        request,
+        _("Visit booked: %(reference)s, %(when)s, Smilšu iela 1.")
+        % {"reference": visit.interaction.reference, "when": when},
+    )
     return redirect("agent-home")

@@ -24,6 +24,8 @@ class Page:
 PAGES = (
     Page("agent-home", _("My line"), frozenset({Role.PHONE_AGENT})),
     Page("mail-queue", _("E-mail queue"), frozenset({Role.EMAIL_HANDLER, Role.TEAM_LEAD})),
+    Page("letter-new", _("Register a letter"), frozenset({Role.EMAIL_HANDLER, Role.TEAM_LEAD})),
+    Page("visits", _("Visits"), frozenset({Role.PHONE_AGENT, Role.TEAM_LEAD})),
     Page("lead-breaches", _("Breaches"), frozenset({Role.TEAM_LEAD})),
     Page("lead-levels", _("Service levels"), frozenset({Role.TEAM_LEAD})),
     Page("lead-calendar", _("Calendar"), frozenset({Role.TEAM_LEAD})),

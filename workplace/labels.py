@@ -32,6 +32,8 @@ CHANNELS: dict[str, Promise] = {
     "email": _("E-mail"),
     "portal": _("Portal"),
     "visit": _("Visit"),
+    "post": _("Post"),
+    "e_address": _("E-address"),
 }
 RULES: dict[str, Promise] = {
     "PH-RING": _("Answer by the third ring"),
@@ -43,6 +45,9 @@ RULES: dict[str, Promise] = {
     "COMPLAINT": _("Complaint outcome"),
     "PORTAL-FWD": _("Pass a portal question on"),
     "PORTAL-ANS": _("Answer a portal question"),
+    "SUBM-ANS": _("Answer a submission in substance"),
+    "SUBM-FWD": _("Forward a submission to the competent institution"),
+    "VISIT-BOOK": _("Book a visit two working days ahead"),
 }
 EVENT_KINDS: dict[str, Promise] = {
     "email_received": _("E-mail received"),
@@ -67,6 +72,15 @@ EVENT_KINDS: dict[str, Promise] = {
     "message_taken": _("Message taken"),
     "message_handled": _("Message dealt with"),
     "portal_received": _("Portal question received"),
+    "letter_registered": _("Letter registered"),
+    "answer_sent": _("Answer in substance sent"),
+    "forwarded": _("Forwarded to another institution"),
+    "submission_extended": _("Answer time extended"),
+    "visit_booked": _("Visit booked"),
+    "visit_served": _("Visitor served"),
+    "visit_no_show": _("Visitor did not come"),
+    "visit_cancelled": _("Visit cancelled"),
+    "reclassified": _("Reclassified"),
     "complaint_marked": _("Marked as a complaint"),
     "complaint_outcome": _("Complaint outcome given"),
     "sla_breached": _("Deadline breached"),
@@ -86,6 +100,30 @@ WEEKDAYS: dict[int, Promise] = {
     4: _("Friday"),
     5: _("Saturday"),
     6: _("Sunday"),
+}
+# How a written matter's answer went out, how the client was told of a forwarding or an extension, why a
+# matter is not a client's, and how a visit ended (intake.services' codes).
+ANSWER_WAYS: dict[str, Promise] = {
+    "post": _("By post"),
+    "e_address": _("To the e-address"),
+    "in_person": _("Handed over in person"),
+}
+TOLD_BY: dict[str, Promise] = {
+    "email": _("By e-mail from here (the notice is sent now)"),
+    "post": _("By post"),
+    "e_address": _("To the e-address"),
+    "phone": _("By phone"),
+}
+NOT_CLIENT_MATTER: dict[str, Promise] = {
+    "": _("A client matter"),
+    "spam": _("Not a client matter: spam"),
+    "misdirected": _("Not a client matter: sent to us by mistake"),
+}
+VISIT_OUTCOMES: dict[str, Promise] = {
+    "booked": _("Booked"),
+    "served": _("Served"),
+    "no_show": _("Did not come"),
+    "cancelled": _("Cancelled"),
 }
 OVERRIDE_KINDS: dict[str, Promise] = {
     "holiday": _("Extra public holiday"),

@@ -1,7 +1,8 @@
-"""The e-mail handler's pages: the queue of open e-mail matters, what falls due first on top, with the
-working time left and the rule at risk; a matter's thread (sanitised HTML, attachments, events); reply
-from a template (signature and feedback link added), a holding reply with a promised date, reassign,
-mark as a complaint."""
+"""The e-mail handler's pages: the queue of open written matters (e-mail, portal questions, registered
+letters), what falls due first on top, with the working time left and the rule at risk; a matter's page
+(sanitised HTML, attachments, a letter's scans, events); reply from a template (signature and feedback link
+added), a holding reply with a promised date, reassign, mark as a complaint. The decisions on a written
+matter (answered, forwarded, extended, reclassified) are workplace.decisions'."""
 
 from __future__ import annotations
 
@@ -23,8 +24,9 @@ from django.utils.translation import gettext_lazy
 
 from agents.errors import DomainError
 from agents.models import Person, Role
-from contact_centre.models import Channel, Interaction, InteractionState
+from contact_centre.models import Channel, EventKind, Interaction, InteractionState
 from contact_centre.services import complaint_mark, interaction_reassign
+from intake.models import Scan
 from mail.attachments import attachment_fetch
 from mail.models import MailTemplate, OutboundMail, StoredMessage, TemplateKind
 from mail.replies import reply_queue
@@ -33,8 +35,8 @@ from sla.calendar_source import current_calendar
 from sla.models import Clock, ClockState
 from sla.selectors import interaction_scope
 from workplace.access import roles_required, signed_in_person, signed_in_user
+from workplace.decision_forms import WRITTEN_CHANNELS, DecisionForm, decisions_for
 
-MAIL_CHANNELS = (Channel.EMAIL, Channel.PORTAL)
 QUEUE_ROWS = 50
 QUEUE_ROLES = (Role.EMAIL_HANDLER, Role.TEAM_LEAD)
 
@@ -67,7 +69,7 @@ def queue_rows(*, scope: Q | None, now: datetime, mine_only: Person | None = Non
     time lives on the shared deadline, so no index gives these clocks in order and the database sorts them
     all; that read grows with the pending clocks in scope (bench/ui_bench.py), so it carries nothing but
     the ids. Then the first clock of each of the first QUEUE_ROWS matters, with what the page shows."""
-    matters = Interaction.objects.filter(channel__in=MAIL_CHANNELS, state=InteractionState.OPEN)
+    matters = Interaction.objects.filter(channel__in=WRITTEN_CHANNELS, state=InteractionState.OPEN)
     if scope is not None:
         matters = matters.filter(scope)
     if mine_only is not None:
@@ -116,9 +118,10 @@ def mail_queue_rows(request: HttpRequest) -> HttpResponse:
 # --- One matter -------------------------------------------------------------------------------------
 
 
-def _visible_interaction(request: HttpRequest, pk: int) -> Interaction:
+def visible_interaction(request: HttpRequest, pk: int) -> Interaction:
+    """The written matter `pk` if the user may see it, else 404 (as for one that does not exist)."""
     scope = interaction_scope(signed_in_user(request))
-    visible = Interaction.objects.filter(channel__in=MAIL_CHANNELS)
+    visible = Interaction.objects.filter(channel__in=WRITTEN_CHANNELS)
     if scope is not None:
         visible = visible.filter(scope)
     interaction = visible.select_related("owner__user", "unit", "service").filter(pk=pk).first()
@@ -208,12 +211,22 @@ class ReassignForm(forms.Form):
         self.fields["owner"].queryset = handlers.select_related("user").order_by("user__last_name")  # type: ignore[attr-defined]
 
 
-def _thread_page(
+def _registration_number(interaction: Interaction) -> str:
+    """A registered letter's number, as the registering event recorded it ("" for other matters)."""
+    if interaction.channel not in (Channel.POST, Channel.E_ADDRESS):
+        return ""
+    event = interaction.events.filter(kind=EventKind.LETTER_REGISTERED).order_by("seq").first()
+    return str(event.payload.get("registration_number", "")) if event else ""
+
+
+def thread_page(
     request: HttpRequest,
     interaction: Interaction,
     reply_form: ReplyForm | None = None,
     reassign_form: ReassignForm | None = None,
+    decision_form: DecisionForm | None = None,
 ) -> HttpResponse:
+    """The matter's page; a form the user just posted with errors replaces its blank one."""
     now = timezone.now()
     calendar = current_calendar()
     clocks = (
@@ -230,13 +243,16 @@ def _thread_page(
         "reply_form": reply_form or ReplyForm(),
         "reassign_form": reassign_form or ReassignForm(),
         "can_reply": interaction.channel == Channel.EMAIL and bool(interaction.client_contact),
+        "registration_number": _registration_number(interaction),
+        "scans": Scan.objects.filter(interaction=interaction),
+        "decisions": decisions_for(interaction, signed_in_user(request), decision_form),
     }
     return render(request, "workplace/mail/thread.html", context)
 
 
 @roles_required(*QUEUE_ROLES)
 def mail_thread(request: HttpRequest, pk: int) -> HttpResponse:
-    return _thread_page(request, _visible_interaction(request, pk))
+    return thread_page(request, visible_interaction(request, pk))
 
 
 def _promised(value: date | None) -> date | None:
@@ -245,12 +261,12 @@ def _promised(value: date | None) -> date | None:
 
 @roles_required(*QUEUE_ROLES)
 def mail_reply(request: HttpRequest, pk: int) -> HttpResponse:
-    interaction = _visible_interaction(request, pk)
+    interaction = visible_interaction(request, pk)
     if request.method != "POST":
         return redirect("mail-thread", pk=pk)
     form = ReplyForm(request.POST)
     if not form.is_valid():
-        return _thread_page(request, interaction, reply_form=form)
+        return thread_page(request, interaction, reply_form=form)
     data = form.cleaned_data
     try:
         reply_queue(
@@ -263,19 +279,19 @@ def mail_reply(request: HttpRequest, pk: int) -> HttpResponse:
         )
     except DomainError as error:
         form.add_error(None, error.message)
-        return _thread_page(request, interaction, reply_form=form)
+        return thread_page(request, interaction, reply_form=form)
     messages.success(request, _("Reply queued; it counts once it is sent."))
     return redirect("mail-thread", pk=pk)
 
 
 @roles_required(*QUEUE_ROLES)
 def mail_reassign(request: HttpRequest, pk: int) -> HttpResponse:
-    interaction = _visible_interaction(request, pk)
+    interaction = visible_interaction(request, pk)
     if request.method != "POST":
         return redirect("mail-thread", pk=pk)
     form = ReassignForm(request.POST)
     if not form.is_valid():
-        return _thread_page(request, interaction, reassign_form=form)
+        return thread_page(request, interaction, reassign_form=form)
     interaction_reassign(
         interaction=interaction,
         owner=form.cleaned_data["owner"],
@@ -289,7 +305,7 @@ def mail_reassign(request: HttpRequest, pk: int) -> HttpResponse:
 
 @roles_required(*QUEUE_ROLES)
 def mail_complaint(request: HttpRequest, pk: int) -> HttpResponse:
-    interaction = _visible_interaction(request, pk)
+    interaction = visible_interaction(request, pk)
     if request.method == "POST":
         complaint_mark(
             interaction=interaction,
@@ -305,7 +321,7 @@ def mail_complaint(request: HttpRequest, pk: int) -> HttpResponse:
 def mail_attachment(request: HttpRequest, pk: int, message_pk: int, index: int) -> HttpResponse:
     """A client's attachment, fetched from the mailbox, always as a download: never shown in the page,
     never sniffed as something the browser would run."""
-    interaction = _visible_interaction(request, pk)
+    interaction = visible_interaction(request, pk)
     message = StoredMessage.objects.filter(pk=message_pk, interaction=interaction).first()
     if message is None:
         raise Http404

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from workplace import agent, lead, mailq, quality, scorecard, views
+from workplace import agent, decisions, lead, letters, mailq, quality, scorecard, views, visits
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -32,12 +32,21 @@ urlpatterns = [
     path("agent/state/", agent.agent_state, name="agent-state"),
     path("agent/messages/<int:seq>/handled/", agent.agent_message_handled, name="agent-message-handled"),
     path("agent/absences/", agent.agent_absence_create, name="agent-absence-create"),
+    path("agent/visits/", agent.agent_visit_book, name="agent-visit-book"),
+    path("visits/", visits.visits_day, name="visits"),
+    path("visits/slots/", visits.visit_slots, name="visit-slots"),
+    path("visits/<int:pk>/outcome/", visits.visit_outcome, name="visit-outcome"),
+    path("letters/new/", letters.letter_new, name="letter-new"),
     path("mail/", mailq.mail_queue, name="mail-queue"),
     path("mail/rows/", mailq.mail_queue_rows, name="mail-queue-rows"),
     path("mail/<int:pk>/", mailq.mail_thread, name="mail-thread"),
     path("mail/<int:pk>/reply/", mailq.mail_reply, name="mail-reply"),
     path("mail/<int:pk>/reassign/", mailq.mail_reassign, name="mail-reassign"),
     path("mail/<int:pk>/complaint/", mailq.mail_complaint, name="mail-complaint"),
+    path("mail/<int:pk>/answer/", decisions.matter_answer_view, name="matter-answer"),
+    path("mail/<int:pk>/forward/", decisions.matter_forward_view, name="matter-forward"),
+    path("mail/<int:pk>/extend/", decisions.matter_extend_view, name="matter-extend"),
+    path("mail/<int:pk>/reclassify/", decisions.matter_reclassify_view, name="matter-reclassify"),
     path(
         "mail/<int:pk>/messages/<int:message_pk>/attachments/<int:index>/",
         mailq.mail_attachment,

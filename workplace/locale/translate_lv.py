@@ -292,6 +292,115 @@ LATVIAN = {
     "Decision comment": "Lēmuma pamatojums",
     "Uphold (rescore)": "Atzīt (vērtēt no jauna)",
     "Reject": "Noraidīt",
+    "Visit booked: %(reference)s, %(when)s, Smilšu iela 1.": (
+        "Apmeklējums pieteikts: %(reference)s, %(when)s, Smilšu iela 1."
+    ),
+    "Register a letter": "Reģistrēt vēstuli",
+    "Visits": "Apmeklējumi",
+    "How the answer went out": "Kā atbilde nosūtīta",
+    "Competent institution": "Kompetentā iestāde",
+    "How the client is told": "Kā informēts klients",
+    "New answer date": "Jaunais atbildes datums",
+    "Why more time is needed": "Kāpēc vajadzīgs vairāk laika",
+    "Channel": "Kanāls",
+    "Is it a client matter?": "Vai tā ir klienta lieta?",
+    "Answer recorded; its deadlines are met.": "Atbilde reģistrēta; tās termiņi izpildīti.",
+    "Forwarding recorded; the answer deadlines stop.": "Pārsūtīšana reģistrēta; atbildes termiņi apturēti.",
+    "Answer time extended; the new deadline is shown.": (
+        "Atbildes termiņš pagarināts; redzams jaunais termiņš."
+    ),
+    "Reclassified; the deadlines were counted again.": "Pārklasificēts; termiņi aprēķināti no jauna.",
+    "Post": "Pasts",
+    "E-address": "E-adrese",
+    "Answer a submission in substance": "Atbildēt uz iesniegumu pēc būtības",
+    "Forward a submission to the competent institution": "Pārsūtīt iesniegumu kompetentajai iestādei",
+    "Book a visit two working days ahead": "Pieteikt apmeklējumu divas darbdienas iepriekš",
+    "Letter registered": "Reģistrēta vēstule",
+    "Answer in substance sent": "Nosūtīta atbilde pēc būtības",
+    "Forwarded to another institution": "Pārsūtīts citai iestādei",
+    "Answer time extended": "Atbildes termiņš pagarināts",
+    "Visit booked": "Pieteikts apmeklējums",
+    "Visitor served": "Apmeklētājs apkalpots",
+    "Visitor did not come": "Apmeklētājs neieradās",
+    "Visit cancelled": "Apmeklējums atcelts",
+    "Reclassified": "Pārklasificēts",
+    "By post": "Pa pastu",
+    "To the e-address": "Uz e-adresi",
+    "Handed over in person": "Izsniegta klātienē",
+    "By e-mail from here (the notice is sent now)": "Pa e-pastu no šejienes (paziņojums tiek nosūtīts tagad)",
+    "By phone": "Pa tālruni",
+    "A client matter": "Klienta lieta",
+    "Not a client matter: spam": "Nav klienta lieta: surogātpasts",
+    "Not a client matter: sent to us by mistake": "Nav klienta lieta: nosūtīts kļūdas pēc",
+    "Booked": "Pieteikts",
+    "Served": "Apkalpots",
+    "Did not come": "Neieradās",
+    "Cancelled": "Atcelts",
+    "Registration number": "Reģistrācijas numurs",
+    "Arrived (Riga time)": "Saņemta (Rīgas laiks)",
+    "Client": "Klients",
+    "Contact (address, e-address or e-mail)": "Kontakti (adrese, e-adrese vai e-pasts)",
+    "Scan (optional)": "Skenējums (nav obligāts)",
+    "Letter registered as %(reference)s.": "Vēstule reģistrēta: %(reference)s.",
+    "This letter was registered already as %(reference)s.": "Šī vēstule jau ir reģistrēta: %(reference)s.",
+    "The letter": "Vēstule",
+    (
+        "A letter that came by post or to the e-address. The answer deadline (SUBM-ANS) counts from its "
+        "arrival; registering the same number again opens the matter registered first."
+    ): (
+        "Vēstule, kas saņemta pa pastu vai e-adresē. Atbildes termiņu (SUBM-ANS) skaita no tās saņemšanas; "
+        "atkārtoti reģistrējot to pašu numuru, atveras pirmoreiz reģistrētā lieta."
+    ),
+    "Register": "Reģistrēt",
+    "Decide": "Lēmumi",
+    "Answer sent": "Atbilde nosūtīta",
+    "Record the answer": "Reģistrēt atbildi",
+    "Forward": "Pārsūtīt",
+    "Record the forwarding": "Reģistrēt pārsūtīšanu",
+    "Extend the answer time": "Pagarināt termiņu",
+    "Extend": "Pagarināt",
+    "Reclassify": "Pārklasificēt",
+    "Open written matters (e-mail, portal, post, e-address), the earliest deadline first": (
+        "Atvērtās rakstiskās lietas (e-pasts, portāls, pasts, e-adrese), agrākais termiņš vispirms"
+    ),
+    "reg. no.": "reģ. nr.",
+    "Arrived": "Saņemts",
+    "Scans": "Skenējumi",
+    "Book a visit": "Pieteikt apmeklējumu",
+    (
+        "Only when the service cannot be had electronically, and at least two working days ahead "
+        "(VISIT-BOOK). Client service centre, Smilšu iela 1, Rīga."
+    ): (
+        "Tikai tad, ja pakalpojumu nevar saņemt elektroniski, un vismaz divas darbdienas iepriekš "
+        "(VISIT-BOOK). Klientu apkalpošanas centrs, Smilšu iela 1, Rīga."
+    ),
+    "Book the visit": "Pieteikt apmeklējumu",
+    "Booked now, a visit can take place on %(earliest)s at the earliest.": (
+        "Piesakot tagad, apmeklējums iespējams ne agrāk kā %(earliest)s."
+    ),
+    "%(day)s: the client service centre is closed (a day off or a public holiday).": (
+        "%(day)s: klientu apkalpošanas centrs ir slēgts (brīvdiena vai svētku diena)."
+    ),
+    "%(day)s is too soon: a visit is booked at least two working days ahead (VISIT-BOOK).": (
+        "%(day)s ir par agru: apmeklējumu piesaka vismaz divas darbdienas iepriekš (VISIT-BOOK)."
+    ),
+    "%(free)s of %(capacity)s free": "brīvas %(free)s no %(capacity)s",
+    "full": "aizņemts",
+    "Previous day": "Iepriekšējā diena",
+    "Today": "Šodien",
+    "Next day": "Nākamā diena",
+    "The day's visits in time order, with their outcome": "Dienas apmeklējumi laika secībā ar iznākumu",
+    "Contact": "Kontakti",
+    "Why not electronically": "Kāpēc ne elektroniski",
+    "Booked by": "Pieteica",
+    "Outcome": "Iznākums",
+    "Cancel the visit": "Atcelt apmeklējumu",
+    "No visits booked for this day.": "Šai dienai apmeklējumu nav.",
+    "Day of the visit": "Apmeklējuma diena",
+    "Choose one of the day's free times.": "Izvēlieties vienu no dienas brīvajiem laikiem.",
+    "E-mail for the confirmation (optional)": "E-pasts apstiprinājumam (nav obligāts)",
+    "Why the service cannot be had electronically": "Kāpēc pakalpojumu nevar saņemt elektroniski",
+    "%(reference)s: %(outcome)s.": "%(reference)s: %(outcome)s.",
 }
 
 

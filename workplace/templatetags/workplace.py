@@ -26,6 +26,10 @@ LABEL_FILTERS: dict[str, dict[Any, Promise]] = {
     "event_kind": labels.EVENT_KINDS,
     "weekday_name": labels.WEEKDAYS,
     "override_kind": labels.OVERRIDE_KINDS,
+    "answer_way": labels.ANSWER_WAYS,
+    "told_by": labels.TOLD_BY,
+    "not_client_matter": labels.NOT_CLIENT_MATTER,
+    "visit_outcome": labels.VISIT_OUTCOMES,
 }
 for _name, _table in LABEL_FILTERS.items():
     register.filter(_name, partial(labels.label, _table))
@@ -33,11 +37,12 @@ for _name, _table in LABEL_FILTERS.items():
 
 @register.filter
 def riga(at: datetime | None, style: str = "datetime") -> str:
-    """A Riga wall-clock time: 07.04.2026 10:00 (`date`: 07.04.2026; `time`: 10:00:05)."""
+    """A Riga wall-clock time: 07.04.2026 10:00 (`date`: 07.04.2026; `time`: 10:00:05; `minute`: 10:00)."""
     if at is None:
         return ""
     local = timezone.localtime(at)
-    return local.strftime({"date": "%d.%m.%Y", "time": "%H:%M:%S"}.get(style, "%d.%m.%Y %H:%M"))
+    formats = {"date": "%d.%m.%Y", "time": "%H:%M:%S", "minute": "%H:%M"}
+    return local.strftime(formats.get(style, "%d.%m.%Y %H:%M"))
 
 
 @register.filter
