@@ -18,6 +18,8 @@ from agents.models import AgentState, AgentStatus, Person
 from contact_centre.models import Channel, EventKind, Interaction
 from mail.models import QuarantinedMessage, StoredMessage
 from recordings.models import Recording
+from sla.models import Clock
+from sla.sync import clock_sync
 from tests.factories import riga
 from tests.mail import conftest as mail_fixtures
 from tests.mail.test_watcher import wait_until, watching
@@ -77,10 +79,15 @@ def test_a_short_run_puts_answered_recorded_calls_and_every_kind_of_email_into_t
         wait_until(lambda: recorded() >= delivered, timeout=20, what="every delivered e-mail recorded")
 
     output = out.getvalue()
-    assert delivered >= 11, output  # the tour: every kind once
+    assert delivered >= 13, output  # the tour: every kind once
     assert recorded() == delivered, output  # none lost, none twice
     assert Interaction.objects.filter(channel=Channel.PHONE).exists(), output
     assert Interaction.objects.filter(channel=Channel.EMAIL).exists(), output
+    assert Interaction.objects.filter(channel=Channel.PORTAL, intake_rule__contains="Latvija.lv").exists(), (
+        output
+    )
+    clock_sync()  # the watcher leaves clocks to the worker, which this test does not run
+    assert Clock.objects.filter(rule_id="SUBM-ANS").exists(), output  # the .edoc made a formal submission
     recording = Recording.objects.select_related("interaction").first()
     assert recording is not None, output
     assert recording.interaction.events.filter(kind=EventKind.CALL_ANSWERED).exists()
@@ -132,5 +139,6 @@ def test_the_dry_run_prints_the_same_plan_for_the_same_seed_and_changes_nothing(
     assert first == plan()
     assert "Anna Bērziņa (101)" in first
     assert "Laura Kļaviņa (new)" in first
-    assert "e-mail #3: out-of-office auto-reply (RFC 3834)" in first
+    assert "e-mail #2: question through the portal (latvija.lv)" in first
+    assert "e-mail #5: out-of-office auto-reply (RFC 3834)" in first
     assert Person.objects.count() == people

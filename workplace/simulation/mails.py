@@ -1,14 +1,10 @@
 """The e-mails of a simulation, in Latvian: clients' questions about the Treasury's services (the phone
 topics of seed 000 and the e-mail duties of seed 001), follow-ups in their threads, out-of-office
 auto-replies to our acknowledgements (RFC 3834), a bounce of one (a DSN, RFC 3464), a mailing-list post,
-and odd mail the product must quarantine or store without crashing: MIME without a boundary and with
-broken base64, an HTML-only body full of script, a header of tens of kilobytes, raw 8-bit headers, and a
-message with no sender at all.
-
-Auto-replies, follow-ups and bounces answer what the product really sent: the acknowledgements in its
-outbox (their Message-IDs are fixed when queued). Until one exists they answer the client's own message.
-Addresses are under example.com/.org/.net (RFC 2606), so nothing could leave the machine.
-"""
+questions routed through the national portal (from latvija.lv, which the default portal rule recognises),
+e-signed submissions (an .edoc), and odd mail the product must quarantine or store without crashing: MIME
+without a boundary and with broken base64, an HTML-only body full of script, a header of tens of
+kilobytes, raw 8-bit headers, and a message with no sender at all."""
 
 from __future__ import annotations
 
@@ -20,6 +16,7 @@ from email.message import EmailMessage
 from email.utils import formataddr, formatdate, make_msgid
 
 from mail.models import OutboundKind, OutboundMail
+from workplace.simulation.edoc import edoc_build
 from workplace.simulation.plan import MailKind
 
 CLIENTS = (
@@ -178,6 +175,8 @@ class MailWriter:
     def write(self, kind: MailKind) -> Mail:
         return {
             MailKind.QUESTION: self.question,
+            MailKind.PORTAL_QUESTION: self.portal_question,
+            MailKind.SIGNED_SUBMISSION: self.signed_submission,
             MailKind.FOLLOW_UP: self.follow_up,
             MailKind.AUTO_REPLY: self.auto_reply,
             MailKind.BOUNCE: self.bounce,
@@ -199,6 +198,35 @@ class MailWriter:
         mail = _mail(MailKind.QUESTION, message)
         self.threads.append(_Thread(name, address, subject, mail.message_id))
         return mail
+
+    def portal_question(self) -> Mail:
+        """As the portal's coordinating body passes a question on: from latvija.lv, the client inside."""
+        name, address = self._client()
+        subject, text = self.rng.choice(TOPICS)
+        body = (
+            f"Portālā Latvija.lv saņemts jautājums iestādei Valsts kase.\n\nIesniedzējs: {name}\n"
+            f"E-pasts: {address}\n\nJautājums:\n{text}\n"
+        )
+        message = _message(
+            ("Latvija.lv", "info@latvija.lv"), self.mailbox, f"Portāla jautājums: {subject}", body
+        )
+        return _mail(MailKind.PORTAL_QUESTION, message)
+
+    def signed_submission(self) -> Mail:
+        """A client's submission in an .edoc: a formal submission (Law on Submissions, SUBM-ANS)."""
+        name, address = self._client()
+        subject, text = self.rng.choice(TOPICS)
+        message = _message(
+            (name, address),
+            self.mailbox,
+            f"Iesniegums: {subject}",
+            _signed(name, "Pielikumā parakstīts iesniegums."),
+        )
+        container = edoc_build("iesniegums.txt", _signed(name, text), self.rng)
+        message.add_attachment(
+            container, maintype="application", subtype="vnd.etsi.asic-e+zip", filename="iesniegums.edoc"
+        )
+        return _mail(MailKind.SIGNED_SUBMISSION, message)
 
     def follow_up(self) -> Mail:
         if not self.threads:

@@ -35,6 +35,8 @@ CALL_MIX = ((CallKind.PATIENT, 70), (CallKind.SHORT_ABANDON, 20), (CallKind.LATE
 
 class MailKind(StrEnum):
     QUESTION = "question"
+    PORTAL_QUESTION = "portal_question"
+    SIGNED_SUBMISSION = "signed_submission"
     FOLLOW_UP = "follow_up"
     AUTO_REPLY = "auto_reply"
     BOUNCE = "bounce"
@@ -59,6 +61,8 @@ ODD_MAIL = frozenset(
 # after them the kinds are drawn by weight.
 MAIL_TOUR = (
     MailKind.QUESTION,
+    MailKind.PORTAL_QUESTION,
+    MailKind.SIGNED_SUBMISSION,
     MailKind.QUESTION,
     MailKind.AUTO_REPLY,
     MailKind.FOLLOW_UP,
@@ -72,6 +76,8 @@ MAIL_TOUR = (
 )
 MAIL_WEIGHTS = (
     (MailKind.QUESTION, 45),
+    (MailKind.PORTAL_QUESTION, 6),
+    (MailKind.SIGNED_SUBMISSION, 4),
     (MailKind.FOLLOW_UP, 15),
     (MailKind.AUTO_REPLY, 10),
     (MailKind.BOUNCE, 4),

@@ -12,6 +12,8 @@ from workplace.simulation.target import Target
 
 MAIL_LABELS = {
     MailKind.QUESTION: "client question",
+    MailKind.PORTAL_QUESTION: "question through the portal (latvija.lv)",
+    MailKind.SIGNED_SUBMISSION: "e-signed submission (.edoc)",
     MailKind.FOLLOW_UP: "follow-up in a thread",
     MailKind.AUTO_REPLY: "out-of-office auto-reply (RFC 3834)",
     MailKind.BOUNCE: "bounce (DSN)",
@@ -29,6 +31,8 @@ CALL_LABELS = {
 }
 SUMMARY_LABELS = {
     MailKind.QUESTION: "questions",
+    MailKind.PORTAL_QUESTION: "portal questions",
+    MailKind.SIGNED_SUBMISSION: "signed submissions",
     MailKind.FOLLOW_UP: "follow-ups",
     MailKind.AUTO_REPLY: "auto-replies",
     MailKind.BOUNCE: "bounces",
