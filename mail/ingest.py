@@ -330,10 +330,23 @@ def _stored(
 
 
 def _attachments(parsed: ParsedMail) -> list[dict[str, object]]:
-    return [
-        {"name": item.filename, "type": item.content_type, "size": item.size, "inline": item.is_inline}
-        for item in parsed.attachments
-    ]
+    """The attachments as stored and shown, each e-signed one with its verdict (so the handler sees a
+    damaged signature at the file)."""
+    signed: dict[str, dict[str, object]] = {}
+    for document in parsed.signed_documents:
+        signed.setdefault(document.filename, document.as_payload())
+    rows: list[dict[str, object]] = []
+    for item in parsed.attachments:
+        row: dict[str, object] = {
+            "name": item.filename,
+            "type": item.content_type,
+            "size": item.size,
+            "inline": item.is_inline,
+        }
+        if item.filename in signed:
+            row["signed"] = signed[item.filename]
+        rows.append(row)
+    return rows
 
 
 def _inbound_record(mailbox: Mailbox, fetched: FetchedMessage, parsed: ParsedMail) -> None:

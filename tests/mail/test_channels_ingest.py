@@ -8,13 +8,17 @@ from email.policy import SMTP
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.test import Client
+from django.urls import reverse
 
+from agents.models import Role
 from contact_centre.models import Channel, Interaction
 from mail.models import OutboundKind, OutboundMail, PortalRule, StoredMessage
 from mail.parsing import mail_parse
 from mail.portal import portal_rule_check, portal_rule_match
 from sla.models import ClockState
 from sla.sync import clock_sync
+from tests.factories import PersonFactory
 from tests.mail.builders import client_mail
 from tests.mail.signed_files import edoc_build, edoc_without_signature_build, signed_pdf_build
 from tests.mail.test_watcher import wait_until, watching
@@ -166,3 +170,13 @@ def test_portal_questions_and_signed_submissions_arrive_with_their_clocks(
         assert reason in document["reason"]
 
     assert _rules(_matter("plain@example.org")) == {"EM-ACK": "pending", "EM-REPLY": "pending"}
+
+    # The handler sees each verdict at the file, in Latvian.
+    handler = Client()
+    handler.force_login(PersonFactory(user__username="janis", user__roles=[Role.EMAIL_HANDLER]).user)
+    signed_page = handler.get(reverse("mail-thread", args=[_matter("edoc@example.org").pk])).content.decode()
+    broken_page = handler.get(
+        reverse("mail-thread", args=[_matter("broken@example.org").pk])
+    ).content.decode()
+    assert "E-parakstīts (parakstu: 1)" in signed_page
+    assert "Bojāts e-paraksts, neuzticams: not a zip archive" in broken_page

@@ -401,6 +401,11 @@ LATVIAN = {
     "E-mail for the confirmation (optional)": "E-pasts apstiprinājumam (nav obligāts)",
     "Why the service cannot be had electronically": "Kāpēc pakalpojumu nevar saņemt elektroniski",
     "%(reference)s: %(outcome)s.": "%(reference)s: %(outcome)s.",
+    "Recognised by its structure and digests; not checked against a trust list": (
+        "Atpazīts pēc uzbūves un kontrolsummām; pret uzticamo sarakstu nav pārbaudīts"
+    ),
+    "E-signed (signatures: %(n)s)": "E-parakstīts (parakstu: %(n)s)",
+    "Damaged e-signature, not trusted:": "Bojāts e-paraksts, neuzticams:",
 }
 
 
