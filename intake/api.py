@@ -19,14 +19,13 @@ from rest_framework.views import APIView
 
 from agents.models import Role
 from agents.permissions import acting_user, roles_allowed
-from contact_centre.channel_services import Reclassification, WrittenMatter
+from contact_centre.channel_services import Reclassification
 from contact_centre.models import WRITTEN_BY_HAND_CHOICES, Channel, Interaction, NotClientMatter, Service
 from intake.models import Scan, Visit, VisitOutcome
 from intake.selectors import day_slots, visits_on
 from intake.services import (
     ANSWER_CHANNELS,
     TOLD_BY,
-    VisitRequest,
     letter_register_with_scan,
     matter_answer,
     matter_forward,
@@ -35,6 +34,8 @@ from intake.services import (
     submission_extend,
     visit_book,
     visit_outcome_set,
+    visit_request_from,
+    written_matter_from,
 )
 from sla.api import InteractionDetailSerializer
 from sla.selectors import interaction_scope
@@ -83,15 +84,7 @@ class LetterView(APIView):
         body = LetterSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         data = body.validated_data
-        matter = WrittenMatter(
-            channel=data["channel"],
-            registration_number=data["registration_number"],
-            arrived_at=data["arrived_at"],
-            client_name=data["client_name"],
-            client_contact=data["client_contact"],
-            subject=data["subject"],
-            service=data.get("service"),
-        )
+        matter = written_matter_from(data)
         interaction, created = letter_register_with_scan(
             matter=matter, scan=data.get("scan"), by=acting_user(request.user), now=timezone.now()
         )
@@ -271,16 +264,7 @@ class VisitListView(APIView):
         body = BookingSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         data = body.validated_data
-        booking = VisitRequest(
-            starts_at=data["starts_at"],
-            client_name=data["client_name"],
-            reason_not_electronic=data["reason_not_electronic"],
-            service_id=data["service"].pk,
-            client_phone=data["client_phone"],
-            client_email=data["client_email"],
-            call=data.get("call"),
-            booking_key=data["booking_key"],
-        )
+        booking = visit_request_from(data, call=data.get("call"))
         visit = visit_book(request=booking, by=acting_user(request.user), now=timezone.now())
         return Response(VisitSerializer(visit).data, status=status.HTTP_201_CREATED)
 

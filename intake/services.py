@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, replace
 from datetime import date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import User
@@ -46,6 +48,19 @@ logger = logging.getLogger(__name__)
 
 
 # --- Registered letters (post, e-address) -------------------------------------------------------------
+
+
+def written_matter_from(fields: Mapping[str, Any]) -> WrittenMatter:
+    """A letter as the API or the page gives it (both name their fields as the contract does)."""
+    return WrittenMatter(
+        channel=fields["channel"],
+        registration_number=fields["registration_number"],
+        arrived_at=fields["arrived_at"],
+        client_name=fields["client_name"],
+        client_contact=fields.get("client_contact", ""),
+        subject=fields.get("subject", ""),
+        service=fields.get("service"),
+    )
 
 
 def letter_register_with_scan(
@@ -240,6 +255,20 @@ class VisitRequest:
     client_email: str = ""
     call: Interaction | None = None
     booking_key: str = ""
+
+
+def visit_request_from(fields: Mapping[str, Any], *, call: Interaction | None) -> VisitRequest:
+    """A booking as the API or the agent's page gives it; `call` is the phone matter it was made on."""
+    return VisitRequest(
+        starts_at=fields["starts_at"],
+        client_name=fields["client_name"],
+        reason_not_electronic=fields["reason_not_electronic"],
+        service_id=fields["service"].pk,
+        client_phone=fields.get("client_phone", ""),
+        client_email=fields.get("client_email", ""),
+        call=call,
+        booking_key=fields.get("booking_key", ""),
+    )
 
 
 def visit_book(*, request: VisitRequest, by: User, now: datetime) -> Visit:

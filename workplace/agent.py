@@ -23,7 +23,7 @@ from agents.services import absence_create, agent_state_set, agent_status_get
 from contact_centre.models import Channel, Event, EventKind, Interaction
 from contact_centre.selectors import messages_for, messages_handled
 from contact_centre.services import call_interaction, message_handle
-from intake.services import VisitRequest, visit_book
+from intake.services import visit_book, visit_request_from
 from recordings.scorecards import scorecards_visible
 from sla.models import Clock, Policy
 from sla.rules import PH_RING
@@ -223,16 +223,7 @@ def agent_visit_book(request: HttpRequest) -> HttpResponse:
     if not form.is_valid():
         return _page(request, person, booking_form=form)
     data = form.cleaned_data
-    booking = VisitRequest(
-        starts_at=data["starts_at"],
-        client_name=data["client_name"],
-        reason_not_electronic=data["reason_not_electronic"],
-        service_id=data["service"].pk,
-        client_phone=data["client_phone"],
-        client_email=data["client_email"],
-        call=_booking_call(data["call"], person, now),
-        booking_key=data["booking_key"],
-    )
+    booking = visit_request_from(data, call=_booking_call(data["call"], person, now))
     try:
         visit = visit_book(request=booking, by=person.user, now=now)
     except DomainError as error:

@@ -14,9 +14,8 @@ from django.utils.translation import gettext_lazy
 
 from agents.errors import DomainError
 from agents.models import Role
-from contact_centre.channel_services import WrittenMatter
 from contact_centre.models import WRITTEN_BY_HAND
-from intake.services import letter_register_with_scan
+from intake.services import letter_register_with_scan, written_matter_from
 from workplace.access import roles_required, signed_in_user
 from workplace.fields import ServiceField
 from workplace.labels import CHANNELS
@@ -54,15 +53,7 @@ def letter_new(request: HttpRequest) -> HttpResponse:
     if not form.is_valid():
         return _page(request, form)
     data = form.cleaned_data
-    matter = WrittenMatter(
-        channel=data["channel"],
-        registration_number=data["registration_number"],
-        arrived_at=data["arrived_at"],
-        client_name=data["client_name"],
-        client_contact=data["client_contact"],
-        subject=data["subject"],
-        service=data["service"],
-    )
+    matter = written_matter_from(data)
     try:
         interaction, created = letter_register_with_scan(
             matter=matter, scan=data["scan"], by=signed_in_user(request), now=timezone.now()
