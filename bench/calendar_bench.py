@@ -3,7 +3,9 @@
 Run from the project root:  .venv/bin/python -m bench.calendar_bench [--inputs 100000] [--seed 20240910]
 
 The workload is EM-REPLY: "answer within 2 working days" for arrivals spread uniformly over 2018-2026,
-given as UTC-aware datetimes (what the database returns). Peers:
+given as UTC-aware datetimes (what the database returns). Ours is `add_working_days` as every clock
+calls it: compiled (sla/_calendar_fast.c, built by scripts/start and scripts/test) when built; its pure
+Python version runs beside it. Peers:
 
 * holidays loop: the obvious implementation, stepping day by day and asking the `holidays` package, with
   the seeded working Saturdays, then taking the weekday's closing hour.
@@ -35,7 +37,14 @@ import holidays
 from business_calendar import Calendar as BusinessCalendar
 from workalendar.europe import Latvia
 
-from sla.calendar import DEFAULT_OFFICE_HOURS, WorkingCalendar, add_working_days, due_from_basis
+from sla.calendar import (
+    ACCELERATED,
+    DEFAULT_OFFICE_HOURS,
+    WorkingCalendar,
+    add_working_days,
+    add_working_days_in_python,
+    due_from_basis,
+)
 from sla.calendar_seed import TRANSFERRED_WORKING_DAYS
 from sla.holidays_lv import lv_calendar, lv_calendar_dates
 
@@ -45,6 +54,8 @@ REPLY_DAYS = 2  # EM-REPLY
 FIRST_YEAR, LAST_YEAR = 2018, 2026
 TARGET_CALLS_PER_SECOND = 500_000
 TARGET_RATIO_VS_LOOP = 15.0
+# What every clock calls: the compiled hot path where it is built (sla/_calendar_fast.c), else Python.
+OURS = f"sla.calendar add_working_days ({'compiled' if ACCELERATED else 'NOT COMPILED: Python'})"
 T = TypeVar("T")
 
 
@@ -145,7 +156,10 @@ def run(count: int, seed: int, rounds: int) -> None:
     utc = arrivals(count, seed)
     given: dict[str, Sequence[Any]] = {"UTC": utc, "Riga": [at.astimezone(RIGA) for at in utc]}
     contenders = [
-        Contender("sla.calendar add_working_days", _batch(add_working_days, calendar), given, reference=True),
+        Contender(OURS, _batch(add_working_days, calendar), given, reference=True),
+        Contender(
+            "sla.calendar add_working_days_in_python", _batch(add_working_days_in_python, calendar), given
+        ),
         Contender(
             "sla.calendar due_from_basis (local dates)",
             _batch(due_from_basis, calendar),
@@ -168,7 +182,7 @@ def run(count: int, seed: int, rounds: int) -> None:
                     rate, outputs[contender.name, kind] = timed(contender.batch, inputs)
                     best[contender.name, kind] = max(rate, best.get((contender.name, kind), 0.0))
 
-    reference = local_due_dates(outputs["sla.calendar add_working_days", "UTC"])
+    reference = local_due_dates(outputs[OURS, "UTC"])
     results = []
     for contender in contenders:
         for kind, inputs in contender.inputs.items():
@@ -176,7 +190,7 @@ def run(count: int, seed: int, rounds: int) -> None:
             if not contender.reference:
                 wrong = sum(map(operator.ne, local_due_dates(outputs[contender.name, kind]), reference))
             results.append(Result(contender.name, kind, len(inputs), best[contender.name, kind], wrong))
-    ours_rates = {kind: best["sla.calendar add_working_days", kind] for kind in given}
+    ours_rates = {kind: best[OURS, kind] for kind in given}
     print_table(results, ours_rates)
     print_summary(results, ours_rates, calendar_build_seconds=build_seconds, count=count, seed=seed)
     print(f"total runtime {time.perf_counter() - began:.1f} s")

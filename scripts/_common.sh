@@ -114,6 +114,27 @@ cc_venv_ensure() {
   export PATH="$CC_VENV/bin:$PATH"
 }
 
+# cc_calendar_build: compiles sla/_calendar_fast.c, the calendar's hot path (see there), into sla/ when the
+# built module is missing or older than its source. Installs gcc and the Python headers where missing.
+# Returns non-zero when it cannot build: the product then runs the (slower) Python hot path.
+cc_calendar_build() {
+  local source="$CC_ROOT/sla/_calendar_fast.c" built
+  built="$(compgen -G "$CC_ROOT/sla/_calendar_fast.*.so" | head -n1 || true)"
+  if [[ -n $built && $built -nt $source && $built -nt $CC_ROOT/setup.py ]]; then
+    return 0
+  fi
+  local headers
+  headers="$("$CC_VENV/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["include"])')/Python.h"
+  if ! command -v gcc >/dev/null || [[ ! -f $headers ]]; then
+    if ((EUID == 0)) || command -v sudo >/dev/null; then
+      # python3.11-dev is where Debian's and Ubuntu's Python 3.11 keep Python.h.
+      cc_apt_install gcc python3.11-dev || true
+    fi
+  fi
+  cc_step "Compiling the calendar's hot path (sla/_calendar_fast.c)"
+  (cd "$CC_ROOT" && "$CC_VENV/bin/python" setup.py -q build_ext --inplace)
+}
+
 # cc_dotenv_has NAME: true when the project's .env file sets NAME (Django reads that file too).
 cc_dotenv_has() {
   [[ -f $CC_ROOT/.env ]] && grep -Eq "^[[:space:]]*(export[[:space:]]+)?$1=" "$CC_ROOT/.env"

@@ -48,6 +48,10 @@ def build_tables(
     )
     utc_days = utc_day_tables(days[0] - ONE_DAY, day_start_ts)
     utc_first_ordinal, before, after, cut = utc_days or (0, (), (), ())
+    utc = UTC if utc_days is not None else NO_FAST_PATH
+    first_ordinal = days[0].toordinal()
+    due_local = due_tables(range(len(wd_through)), wd_through, close_at)
+    due_utc = due_by_utc_hour(before, after, cut, wd_through, close_at)
     return {
         "_day_start_ts": day_start_ts,
         "_working": working,
@@ -60,13 +64,18 @@ def build_tables(
             0,
             *accumulate(closing - opening for opening, closing in zip(open_us, close_us, strict=True)),
         ),
-        "_utc": UTC if utc_days is not None else NO_FAST_PATH,
+        "_utc": utc,
         "_utc_first_ordinal": utc_first_ordinal,
         "_utc_cut_hour": cut,
         "_utc_day_before": before,
         "_utc_day_after": after,
-        "_due_local": due_by_ordinal(days[0].toordinal(), wd_through, close_at),
-        "_due_utc": due_by_utc_hour(before, after, cut, wd_through, close_at),
+        # Keyed by the local date's ordinal, so that the Python hot path needs no subtraction and no range
+        # check: a day outside the tables is simply a missing key.
+        "_due_local": {n: dict(enumerate(column, start=first_ordinal)) for n, column in due_local.items()},
+        "_due_utc": due_utc,
+        # The same answers for the compiled hot path (sla/_calendar_fast.c), which reads them by position
+        # and indexes the local columns by day index rather than by a dict of ordinals.
+        "_hot_path": (utc, utc_first_ordinal, due_utc, tz, first_ordinal, due_local),
     }
 
 
@@ -119,20 +128,6 @@ def due_tables(
             column.append(close_at[wd_through[day] + n - 1])
         columns[n] = tuple(column)
     return columns
-
-
-def due_by_ordinal(
-    first_ordinal: int, wd_through: list[int], close_at: tuple[datetime, ...]
-) -> dict[int, dict[int, datetime]]:
-    """Per working-day count N, the due time keyed by the local date's ordinal (date.toordinal()).
-
-    Keyed by the ordinal itself, so that the hot path needs no subtraction and no range check: a day
-    outside the tables is simply a missing key.
-    """
-    return {
-        n: dict(enumerate(column, start=first_ordinal))
-        for n, column in due_tables(range(len(wd_through)), wd_through, close_at).items()
-    }
 
 
 def due_by_utc_hour(
