@@ -37,7 +37,7 @@ from contact_centre.channel_services import (
 )
 from contact_centre.models import EventKind, Interaction, Service
 from intake.models import Scan, Visit, VisitOutcome, VisitSlot
-from intake.notices import notice_queue, visit_confirmation_queue
+from intake.notices import extended_notice_queue, forwarded_notice_queue, visit_confirmation_queue
 from intake.slots import slot_check
 from sla.calendar_source import FIRST_YEAR, current_calendar
 from sla.counts import counts_after_review
@@ -167,7 +167,7 @@ def matter_forward(
             interaction=interaction, by=by, at=now, institution=institution, client_told=True, note=note
         )
         if told_by == "email":
-            notice_queue(interaction=interaction, kind="forwarded", by=by, institution=institution.strip())
+            forwarded_notice_queue(interaction=interaction, institution=institution.strip(), by=by)
 
 
 TOLD_BY = ("email", "post", "e_address", "phone")
@@ -214,7 +214,7 @@ def submission_extend(
     with transaction.atomic():
         extension_record(interaction=interaction, by=by, at=now, until=until, reason=reason)
         if told_by == "email":
-            notice_queue(interaction=interaction, kind="extended", by=by, until=until)
+            extended_notice_queue(interaction=interaction, until=until, by=by)
 
 
 def _months_after(day: date, months: int) -> date:

@@ -133,6 +133,10 @@ class TemplateKind(models.TextChoices):
     REPLY = "reply", _("Atbilde / Reply")
     HOLDING_REPLY = "holding_reply", _("Starpatbilde / Holding reply")
     OUT_OF_OFFICE = "out_of_office", _("Prombūtne / Out of office")
+    # Notices about matters handled by hand (intake/notices.py).
+    VISIT_CONFIRMATION = "visit_confirmation", _("Apmeklējuma apstiprinājums / Visit confirmation")
+    FORWARDED = "forwarded", _("Paziņojums par pārsūtīšanu / Forwarding notice")
+    EXTENDED = "extended", _("Paziņojums par termiņa pagarinājumu / Extension notice")
 
 
 class MailTemplate(models.Model):
@@ -142,7 +146,15 @@ class MailTemplate(models.Model):
     kind = models.CharField(max_length=20, choices=TemplateKind.choices)
     name = models.CharField(max_length=200)
     subject = models.CharField(max_length=300)
-    body = models.TextField(help_text="Variables: reference, reply_due_on, body, signature, feedback_url, …")
+    body = models.TextField(
+        help_text=(
+            "Mainīgie / Variables: reference, subject, client_name, signature, feedback_url; "
+            "acknowledgement: reply_due_on; reply: body, promised_on; out_of_office: person_name, period, "
+            "substitute_name, substitute_email, substitute_phone; "
+            "visit_confirmation: visit_date_lv, visit_date, visit_time, service_lv, service_en; "
+            "forwarded: institution; extended: until_lv, until"
+        )
+    )
     active = models.BooleanField(default=True)
 
     class Meta:

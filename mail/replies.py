@@ -53,7 +53,8 @@ def _shortened(subject: str, limit: int = 200) -> str:
     return subject if len(subject) <= limit else subject[: limit - 1] + "…"
 
 
-def _base_context(mailbox: Mailbox, interaction: Interaction, person: Person | None) -> dict[str, Any]:
+def base_context(mailbox: Mailbox, interaction: Interaction, person: Person | None) -> dict[str, Any]:
+    """The variables every client-facing template may use; `person` signs (None: the centre does)."""
     return {
         "reference": interaction.reference,
         "subject": _shortened(interaction.subject),
@@ -125,7 +126,7 @@ def acknowledgement_for(
         # out, and an acknowledgement days later would confuse more than it confirms.
         return None
     reply_due_at = policy_due_at(terms.reply_policy, received_at, terms.calendar)
-    context = _base_context(mailbox, interaction, None)
+    context = base_context(mailbox, interaction, None)
     context["reply_due_on"] = date_lv(timezone.localdate(reply_due_at))
     subject, body = template_render(terms.template, context)
     return _automatic_answer(
@@ -242,7 +243,7 @@ def _out_of_office_queue(
         logger.error("no active out-of-office template: %s gets none", interaction.reference)
         return
     substitute = coverage.covered_by
-    context = _base_context(mailbox, interaction, None)
+    context = base_context(mailbox, interaction, None)
     context |= {
         "person_name": str(coverage.person),
         "period": period_lv(absence.starts_at, absence.ends_at),
@@ -288,7 +289,7 @@ def reply_queue(
     template = template_for(kind, template_code)
     person = Person.objects.filter(user=author).first()
     mailbox = mailbox_default()
-    context = _base_context(mailbox, interaction, person)
+    context = base_context(mailbox, interaction, person)
     context |= {"body": body.strip(), "promised_on": date_lv(promised_on) if promised_on else ""}
     subject, text = template_render(template, context)
     last = StoredMessage.objects.filter(interaction=interaction, automatic_reason="").order_by("-received_at")

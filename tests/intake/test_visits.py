@@ -204,6 +204,7 @@ def test_the_client_gets_a_latvian_then_english_confirmation_over_smtp(
         "We confirm your visit"
     )
     assert "Smilšu iela 1" in body
+    assert body.count(agent.person.position) == 2  # EM-SIGN: the agent who booked signs, in both languages
 
 
 def test_a_phone_agent_books_through_the_api_and_sees_the_days_visits(agent: User) -> None:

@@ -23,7 +23,7 @@ from contact_centre.models import Channel, Interaction
 from contact_centre.services import interaction_record_email
 from intake.models import Scan
 from intake.services import letter_register_with_scan, matter_answer, matter_forward, submission_extend
-from mail.models import OutboundKind, OutboundMail
+from mail.models import MailTemplate, OutboundKind, OutboundMail, TemplateKind
 from sla.models import Clock, ClockState, Policy
 from sla.sync import clock_breach_overdue, clock_sync
 from tests.factories import PersonFactory, riga
@@ -278,6 +278,44 @@ def test_an_extension_past_the_policys_month_or_not_in_the_future_is_refused(
         )
     assert refused.value.code == "extension_out_of_range"
     assert "2026-05-07" in refused.value.message  # a month from 7 April
+
+
+def test_the_extension_notice_is_the_admins_template_signed_by_the_handler(handler: User) -> None:
+    matter = register(handler)
+    template = MailTemplate.objects.get(code="extended-notice")
+    template.body = template.body.replace("Labdien!", "Labdien, {{ client_name }}!")
+    template.save()
+
+    submission_extend(
+        interaction=matter,
+        until=date(2026, 5, 6),
+        reason="Jāsaņem informācija no VID",
+        told_by="email",
+        by=handler,
+        now=riga(2026, 4, 15, 10, 0),
+    )
+
+    notice = OutboundMail.objects.get(interaction=matter, kind=OutboundKind.NOTIFICATION)
+    assert notice.to_address == "birojs@example.org"
+    assert notice.subject == f"Atbildes termiņš pagarināts / Answer time extended [{matter.reference}]"
+    assert notice.body.startswith("Labdien, SIA Ozols!")
+    lv, en = notice.body.index("atbildi sniegsim līdz 06.05.2026"), notice.body.index("by 2026-05-06")
+    assert lv < en
+    assert "„Par konta slēgšanu”" in notice.body
+    assert notice.body.count(handler.person.position) == 2  # EM-SIGN: signed in both languages
+    assert "Jāsaņem informācija no VID" not in notice.body  # the reason is for the file, not the client
+
+
+def test_without_an_active_notice_template_the_decision_is_refused_and_not_recorded(handler: User) -> None:
+    matter = register(handler)
+    MailTemplate.objects.filter(kind=TemplateKind.FORWARDED).update(active=False)
+    with pytest.raises(DomainError) as refused:
+        matter_forward(
+            interaction=matter, institution="VID", told_by="email", by=handler, now=riga(2026, 4, 8, 9, 0)
+        )
+    assert refused.value.code == "template_missing"
+    assert not matter.events.filter(kind="forwarded").exists()
+    assert not OutboundMail.objects.filter(interaction=matter).exists()
 
 
 def test_an_extension_after_the_due_time_does_not_undo_the_breach(handler: User) -> None:
