@@ -112,6 +112,12 @@ class ReclassifyForm(DecisionForm):
         }
 
 
+class SpokenReclassifyForm(ReclassifyForm):
+    """A call or a visit keeps its channel: a team lead corrects its service or sets it aside."""
+
+    channel = None  # type: ignore[assignment]
+
+
 @dataclass(frozen=True)
 class Decisions:
     """The decision forms the matter's page shows to this user (None: not offered)."""

@@ -70,12 +70,13 @@ def _extend(interaction: Interaction, data: dict[str, Any], by: User) -> None:
     )
 
 
-def _reclassify(interaction: Interaction, data: dict[str, Any], by: User) -> None:
+def reclassify_apply(interaction: Interaction, data: dict[str, Any], by: User) -> None:
+    """A team lead's reclassification from a matter's page (a call's or a visit's has no channel)."""
     # The form shows the classification as it is: only what the lead changed goes to the service (None
     # leaves a field alone), so a change of the service alone does not touch the channel's clocks.
-    service = data["service"]
+    service, channel = data["service"], data.get("channel")
     change = Reclassification(
-        channel=data["channel"] if data["channel"] != interaction.channel else None,
+        channel=channel if channel and channel != interaction.channel else None,
         service=service if service is not None and service.pk != interaction.service_id else None,
         not_client_matter=(
             data["not_client_matter"] if data["not_client_matter"] != interaction.not_client_matter else None
@@ -107,5 +108,5 @@ def matter_extend_view(request: HttpRequest, pk: int) -> HttpResponse:
 @roles_required(Role.TEAM_LEAD)
 def matter_reclassify_view(request: HttpRequest, pk: int) -> HttpResponse:
     return _decide(
-        request, pk, ReclassifyForm, _reclassify, _("Reclassified; the deadlines were counted again.")
+        request, pk, ReclassifyForm, reclassify_apply, _("Reclassified; the deadlines were counted again.")
     )

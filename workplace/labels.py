@@ -27,6 +27,14 @@ VERDICTS: dict[str, Promise] = {
     "breached": _("breached"),
     "stopped": _("stopped"),
 }
+# How one ring of an agent's phone ended (telephony.line), in the call's timeline.
+RING_OUTCOMES: dict[str, Promise] = {
+    "answered": _("answered"),
+    "busy": _("busy"),
+    "no_answer": _("not answered"),
+    "unreachable": _("unreachable"),
+    "caller_left": _("the caller hung up"),
+}
 CHANNELS: dict[str, Promise] = {
     "phone": _("Phone"),
     "email": _("E-mail"),

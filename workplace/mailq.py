@@ -30,11 +30,11 @@ from intake.models import Scan
 from mail.attachments import attachment_fetch
 from mail.models import MailTemplate, OutboundMail, StoredMessage, TemplateKind
 from mail.replies import reply_queue
-from sla.calendar import WorkingCalendar, is_office_open, office_hours_on, working_seconds_between
 from sla.calendar_source import current_calendar
 from sla.models import Clock, ClockState
 from sla.selectors import interaction_scope
 from workplace.access import roles_required, signed_in_person, signed_in_user
+from workplace.deadlines import deadlines_context, open_until, working_left
 from workplace.decision_forms import WRITTEN_CHANNELS, DecisionForm, decisions_for
 
 QUEUE_ROWS = 50
@@ -46,20 +46,6 @@ class QueueRow:
     interaction: Interaction
     clock: Clock
     working_left: int  # seconds of office time to the due time; negative once it is past
-
-
-def _working_left(due_at: datetime, now: datetime, calendar: WorkingCalendar) -> int:
-    if due_at >= now:
-        return round(working_seconds_between(now, due_at, calendar))
-    return -round(working_seconds_between(due_at, now, calendar))
-
-
-def _open_until(now: datetime, calendar: WorkingCalendar) -> datetime | None:
-    """Today's closing time while the office is open (the countdowns run until then), else None."""
-    if not is_office_open(now, calendar):
-        return None
-    hours = office_hours_on(timezone.localdate(now), calendar)
-    return hours[1] if hours else None
 
 
 def queue_rows(*, scope: Q | None, now: datetime, mine_only: Person | None = None) -> list[QueueRow]:
@@ -87,7 +73,7 @@ def queue_rows(*, scope: Q | None, now: datetime, mine_only: Person | None = Non
     ).in_bulk(list(first.values()))
     calendar = current_calendar()
     return [
-        QueueRow(clock.interaction, clock, _working_left(clock.due_at, now, calendar))
+        QueueRow(clock.interaction, clock, working_left(clock.due_at, now, calendar))
         for clock in (clocks[clock_id] for clock_id in first.values())
     ]
 
@@ -99,7 +85,7 @@ def _queue_context(request: HttpRequest) -> dict[str, object]:
     person = signed_in_person(request) if mine else None
     return {
         "rows": queue_rows(scope=interaction_scope(user), now=now, mine_only=person),
-        "open_until": _open_until(now, current_calendar()),
+        "open_until": open_until(now, current_calendar()),
         "mine": mine,
     }
 
@@ -227,19 +213,11 @@ def thread_page(
     decision_form: DecisionForm | None = None,
 ) -> HttpResponse:
     """The matter's page; a form the user just posted with errors replaces its blank one."""
-    now = timezone.now()
-    calendar = current_calendar()
-    clocks = (
-        Clock.objects.filter(interaction=interaction).select_related("deadline").order_by("opened_by_seq")
-    )
     context = {
+        **deadlines_context(interaction, timezone.now()),
         "interaction": interaction,
         "thread": _thread(interaction),
         "events": interaction.events.select_related("actor").order_by("seq"),
-        "clocks": [
-            (clock, clock.verdict(now), _working_left(clock.due_at, now, calendar)) for clock in clocks
-        ],
-        "open_until": _open_until(now, calendar),
         "reply_form": reply_form or ReplyForm(),
         "reassign_form": reassign_form or ReassignForm(),
         "can_reply": interaction.channel == Channel.EMAIL and bool(interaction.client_contact),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from workplace import agent, decisions, lead, letters, mailq, quality, scorecard, views, visits
+from workplace import agent, decisions, lead, letters, mailq, matters, quality, scorecard, views, visits
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -37,6 +37,10 @@ urlpatterns = [
     path("visits/slots/", visits.visit_slots, name="visit-slots"),
     path("visits/<int:pk>/outcome/", visits.visit_outcome, name="visit-outcome"),
     path("letters/new/", letters.letter_new, name="letter-new"),
+    path("matters/<int:pk>/", matters.matter_view, name="matter"),
+    path(
+        "matters/<int:pk>/reclassify/", matters.matter_spoken_reclassify_view, name="matter-spoken-reclassify"
+    ),
     path("mail/", mailq.mail_queue, name="mail-queue"),
     path("mail/rows/", mailq.mail_queue_rows, name="mail-queue-rows"),
     path("mail/<int:pk>/", mailq.mail_thread, name="mail-thread"),

@@ -3,7 +3,7 @@ signing in, the page each role lands on, its main action, a screenshot kept, and
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from email.message import EmailMessage
 from email.policy import SMTP
 from pathlib import Path
@@ -83,19 +83,28 @@ def _email(message_id: str, subject: str, *, html: str | None = None, days_ago: 
     return Interaction.objects.get(events__source_key=f"email:{message_id}")
 
 
-def _recorded_call(agent: Person, tmp_path: Path, seconds: float = 40.0) -> Recording:
+def _answered_call(
+    agent: Person, sip_call_id: str, *, wait_ms: int, rings: int
+) -> tuple[Interaction, datetime]:
+    """A call that reached the line an hour ago and `agent` answered after `wait_ms`; and its arrival."""
     arrived = timezone.now() - timedelta(hours=1)
-    interaction_record_call(
-        sip_call_id="call-b1", arrived_at=arrived, caller="+37120000001", in_office_hours=True
+    call = interaction_record_call(
+        sip_call_id=sip_call_id, arrived_at=arrived, caller="+37120000001", in_office_hours=True
     )
     call_record_outcome(
-        sip_call_id="call-b1",
+        sip_call_id=sip_call_id,
         kind=EventKind.CALL_ANSWERED,
-        occurred_at=arrived + timedelta(seconds=6),
-        wait_ms=6000,
+        occurred_at=arrived + timedelta(milliseconds=wait_ms),
+        wait_ms=wait_ms,
         agent=agent,
+        details={"rings": rings},
     )
     clock_sync()
+    return call, arrived
+
+
+def _recorded_call(agent: Person, tmp_path: Path, seconds: float = 40.0) -> Recording:
+    _call, arrived = _answered_call(agent, "call-b1", wait_ms=6000, rings=2)
     audio = np.concatenate([tone(440, seconds / 2), silence(seconds / 2)])
     wav = wav_write(tmp_path / "spool" / "call-b1.wav", audio)
     return recording_store(
@@ -243,3 +252,23 @@ def test_the_team_leads_other_pages_work_on_a_tablet_and_pass_the_accessibility_
         screenshot(page, name)
         _accessible(browser, page)
     tablet.close()
+
+
+def test_a_team_lead_opens_a_late_call_from_the_breach_board_and_sets_it_aside(
+    live_server: LiveServer, browser: Browser, page: Page, office: dict[str, Person]
+) -> None:
+    call, _arrived = _answered_call(office[Role.PHONE_AGENT], "call-late", wait_ms=20_000, rings=5)
+    clock_breach_overdue(now=timezone.now())
+    sign_in(page, live_server.url, "ilze", PASSWORD)
+    page.goto(f"{live_server.url}/lead/breaches/")
+    page.get_by_role("link", name=call.reference).click()
+    expect(page.get_by_role("heading", name="Zvans")).to_be_visible()
+    expect(page.locator(".events")).to_contain_text("gaidīja 20,0 s · signāli: 5")
+    screenshot(page, "team-lead-call")
+    _accessible(browser, page)
+    page.get_by_label("Vai tā ir klienta lieta?").select_option("misdirected")
+    page.get_by_label("Kāpēc").fill("Kļūdains numurs")
+    page.get_by_role("button", name="Pārklasificēt").click()
+    expect(page.get_by_role("status")).to_contain_text("Pārklasificēts")
+    expect(page.get_by_role("heading", name="Kavējumi")).to_be_visible()
+    assert Breach.objects.get(interaction=call).withdrawn_at is not None

@@ -406,6 +406,23 @@ LATVIAN = {
     ),
     "E-signed (signatures: %(n)s)": "E-parakstīts (parakstu: %(n)s)",
     "Damaged e-signature, not trusted:": "Bojāts e-paraksts, neuzticams:",
+    # The page of a call or a visit (workplace.matters)
+    "answered": "atbildēja",
+    "busy": "aizņemts",
+    "not answered": "neatbildēja",
+    "unreachable": "nesasniedzams",
+    "the caller hung up": "zvanītājs nolika klausuli",
+    "rang %(time)s": "zvanīja %(time)s",
+    "to %(number)s": "uz %(number)s",
+    "waited %(time)s": "gaidīja %(time)s",
+    "rings: %(rings)s": "signāli: %(rings)s",
+    "covering for %(person)s": "aizvietojot %(person)s",
+    "the call": "zvans",
+    "Visit booked on this call": "Šajā zvanā pieteiktais apmeklējums",
+    "Recording": "Ieraksts",
+    "withdrawn": "atsaukts",
+    "acknowledged": "izskatīts",
+    "No breaches.": "Kavējumu nav.",
 }
 
 
