@@ -83,6 +83,28 @@ def test_a_subdomain_matches_its_domain_but_a_lookalike_does_not() -> None:
     assert not portal_rule_match(rule, mail_parse(client_mail(message_id="b@x", sender="x@evil-latvija.lv")))
 
 
+@pytest.mark.parametrize("pattern", [r"(a|aa)+$", r"^(\d|\d\d)+$", r"(x+x+)+y"])
+def test_a_pattern_that_backtracks_catastrophically_is_refused_when_saved(pattern: str) -> None:
+    with pytest.raises(ValidationError) as refused:
+        portal_rule_check(portal_rule(sender="latvija.lv", subject_pattern=pattern))
+    assert "pārāk lēna" in refused.value.message_dict["subject_pattern"][0]
+
+
+def test_a_slow_pattern_saved_anyway_gives_up_on_a_hostile_subject_and_names_the_rule(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # Saved without the check (an older row, a raw insert): Python's re would take hours on this subject.
+    rule = portal_rule(subject_pattern=r"(a|aa)+$")
+    rule.pk = 7
+    hostile = mail_parse(client_mail(message_id="redos@x", sender="a@example.org", subject="a" * 60 + "!"))
+    ordinary = mail_parse(client_mail(message_id="fine@x", sender="a@example.org", subject="aaaa"))
+
+    assert portal_rule_match([rule], hostile) is None
+    assert portal_rule_match([rule], ordinary) is rule
+    assert "portal rule 7" in caplog.text
+    assert "not matched" in caplog.text
+
+
 def _portal_question() -> bytes:
     return client_mail(
         message_id="portal-1@latvija.lv",
