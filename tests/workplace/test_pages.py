@@ -87,6 +87,7 @@ def test_the_matter_and_recording_pages_admit_exactly_their_roles(office: Office
         reverse("mail-thread", args=[office.email.pk]): {Role.EMAIL_HANDLER, Role.TEAM_LEAD},
         reverse("quality-player", args=[office.recording.pk]): {Role.QUALITY_OFFICER, Role.TEAM_LEAD},
         reverse("quality-peaks", args=[office.recording.pk]): {Role.QUALITY_OFFICER, Role.TEAM_LEAD},
+        reverse("matter", args=[office.call.pk]): {Role.PHONE_AGENT, Role.QUALITY_OFFICER, Role.TEAM_LEAD},
     }
     for url, roles in pages.items():
         assert client.get(url).status_code == (200 if role in roles else 403), url
@@ -127,13 +128,16 @@ def test_the_agent_page_shows_the_call_in_progress_and_the_callers_earlier_matte
         person=office.people[Role.PHONE_AGENT],
         defaults={"state": "available", "state_since": NOW, "in_call": "call-1", "in_call_since": NOW},
     )
-    Interaction.objects.create(
+    earlier_email = Interaction.objects.create(
         channel="email", client_contact="+37120000001", subject="Iepriekšējā", opened_at=NOW
     )
+    earlier_call = Interaction.objects.create(channel="phone", client_contact="+37120000001", opened_at=NOW)
     page = client_for(office, Role.PHONE_AGENT).get(reverse("agent-call")).content.decode()
     assert "+37120000001" in page
     assert "data-call-since" in page
     assert "Iepriekšējā" in page
+    assert reverse("mail-thread", args=[earlier_email.pk]) not in page  # not an agent's page to open
+    assert reverse("matter", args=[earlier_call.pk]) in page
 
 
 def test_the_agent_records_an_absence_with_a_substitute_from_her_unit(office: Office) -> None:
