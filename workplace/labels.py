@@ -35,6 +35,14 @@ RING_OUTCOMES: dict[str, Promise] = {
     "unreachable": _("unreachable"),
     "caller_left": _("the caller hung up"),
 }
+# Who or what ended a call (telephony.line), in the call's timeline.
+CALL_ENDED_BY: dict[str, Promise] = {
+    "caller": _("the caller hung up"),
+    "agent": _("the agent hung up"),
+    "codec": _("no common audio codec"),
+    "shutdown": _("the line was shut down"),
+    "error": _("a line error"),
+}
 CHANNELS: dict[str, Promise] = {
     "phone": _("Phone"),
     "email": _("E-mail"),

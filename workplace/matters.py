@@ -89,6 +89,13 @@ def _detail(event: Event, names: dict[int, str]) -> str:
         parts.append(_("waited %(time)s") % {"time": _seconds(payload.get("wait_ms"))})
         if isinstance(payload.get("rings"), int):
             parts.append(_("rings: %(rings)s") % {"rings": payload["rings"]})
+    elif event.kind == EventKind.CALL_ENDED:
+        if payload.get("talk_ms"):
+            parts.append(_("talked %(time)s") % {"time": _seconds(payload["talk_ms"])})
+        ended_by = str(payload.get("ended_by", ""))
+        parts.append(str(labels.CALL_ENDED_BY.get(ended_by, ended_by)))
+    elif event.kind == EventKind.CALLBACK_REQUESTED:
+        parts.append(_("call back %(number)s") % {"number": payload.get("number", "")})
     elif event.kind in (EventKind.CALL_ARRIVED, EventKind.CALL_OUT_OF_HOURS):
         parts.append(str(payload.get("caller", "")))
     elif event.kind == EventKind.RECLASSIFIED:

@@ -78,6 +78,13 @@ def late_call(office: Office) -> Interaction:
         agent=agent,
         details={"rings": 5, "attempts": 2},
     )
+    call_fact_record(
+        sip_call_id="call-late",
+        kind=EventKind.CALL_ENDED,
+        step="ended",
+        occurred_at=riga(2026, 4, 7, 10, 33),
+        payload={"answered": True, "ended_by": "caller", "talk_ms": 151_000},
+    )
     clock_sync()
     clock_breach_overdue(now=riga(2026, 4, 7, 10, 31))
     return call
@@ -115,7 +122,25 @@ def test_the_timeline_says_who_was_rung_how_long_and_who_answered_after_how_many
     assert "uz +37129999999 · aizvietojot Māris Ozols" in text
     assert "zvanīja 9,5 s · atbildēja · aizvietojot Māris Ozols" in text
     assert "gaidīja 20,0 s · signāli: 5" in text
+    assert "runāja 151,0 s · zvanītājs nolika klausuli" in text
     assert "+37120000002" in text
+
+
+def test_a_callback_request_names_the_number(office: Office) -> None:
+    call = interaction_record_call(
+        sip_call_id="call-cb",
+        arrived_at=riga(2026, 4, 7, 10, 40),
+        caller="+37120000003",
+        in_office_hours=True,
+    )
+    call_fact_record(
+        sip_call_id="call-cb",
+        kind=EventKind.CALLBACK_REQUESTED,
+        step="callback",
+        occurred_at=riga(2026, 4, 7, 10, 41),
+        payload={"number": "+37120000003"},
+    )
+    assert "atzvanīt uz +37120000003" in page(client_for(office, Role.PHONE_AGENT), call)
 
 
 def test_the_breach_shows_on_the_call_and_the_breach_board_links_to_it(office: Office) -> None:

@@ -423,6 +423,12 @@ LATVIAN = {
     "withdrawn": "atsaukts",
     "acknowledged": "izskatīts",
     "No breaches.": "Kavējumu nav.",
+    "the agent hung up": "konsultants nolika klausuli",
+    "no common audio codec": "nav kopīga audio kodeka",
+    "the line was shut down": "līnija tika apturēta",
+    "a line error": "līnijas kļūme",
+    "talked %(time)s": "runāja %(time)s",
+    "call back %(number)s": "atzvanīt uz %(number)s",
 }
 
 
