@@ -1,4 +1,5 @@
-"""Reads of the visit desk: a day's slots with their free places, a day's visits."""
+"""Reads of the visit desk: a day's slots with their free places, a day's visits, and the visits whose
+time has passed without an outcome."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from django.conf import settings
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from intake.models import Visit, VisitSlot
+from intake.models import Visit, VisitOutcome, VisitSlot
 from intake.slots import slots_of_day, visit_earliest_on
 from sla.calendar_source import current_calendar
 
@@ -47,5 +48,15 @@ def visits_on(day: date) -> QuerySet[Visit]:
     return (
         Visit.objects.filter(starts_at__gte=start, starts_at__lt=start + timedelta(days=1))
         .select_related("interaction__service")
+        .order_by("starts_at", "pk")
+    )
+
+
+def visits_awaiting_outcome(*, before: datetime) -> QuerySet[Visit]:
+    """Booked visits that ended before `before` with no outcome recorded (served, did not come,
+    cancelled): each is a gap in the visit counts until the desk records what happened."""
+    return (
+        Visit.objects.filter(outcome=VisitOutcome.BOOKED, ends_at__lte=before)
+        .select_related("interaction")
         .order_by("starts_at", "pk")
     )

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from django import forms
@@ -25,7 +25,7 @@ from django.views.decorators.http import require_POST
 from agents.errors import DomainError
 from agents.models import Role
 from intake.models import Visit
-from intake.selectors import day_slots, visits_on
+from intake.selectors import day_slots, visits_awaiting_outcome, visits_on
 from intake.services import visit_outcome_set
 from intake.slots import visit_earliest_on
 from sla.calendar_source import current_calendar
@@ -34,6 +34,7 @@ from workplace.fields import ServiceField
 from workplace.labels import VISIT_OUTCOMES, label
 
 VISIT_ROLES = (Role.PHONE_AGENT, Role.TEAM_LEAD)
+AWAITING_SHOWN = 20
 
 
 @dataclass(frozen=True)
@@ -166,12 +167,16 @@ def visit_slots(request: HttpRequest) -> HttpResponse:
 def visits_day(request: HttpRequest) -> HttpResponse:
     """The day's visits (today unless another date is asked for) with their outcome buttons."""
     day = _day_asked(request, "date")
+    today = timezone.localdate()
+    start_of_today = timezone.make_aware(datetime.combine(today, time.min))
     context = {
         "day": day,
         "previous": day - timedelta(days=1),
         "next": day + timedelta(days=1),
-        "today": timezone.localdate(),
+        "today": today,
         "visits": visits_on(day).select_related("booked_by"),
+        # Today's page reminds the desk of earlier days' visits still waiting for their outcome.
+        "awaiting": visits_awaiting_outcome(before=start_of_today)[:AWAITING_SHOWN] if day == today else [],
     }
     return render(request, "workplace/visits/day.html", context)
 

@@ -387,6 +387,28 @@ def test_the_days_visits_are_listed_with_outcome_buttons_that_record_the_outcome
     assert visit.interaction.events.filter(kind=EventKind.VISIT_SERVED).exists()
 
 
+def test_todays_page_reminds_the_desk_of_an_earlier_visit_without_an_outcome(office: Office) -> None:
+    book(office, EARLIEST.isoformat())
+    visit = Visit.objects.get()
+    agent = client_for(office, Role.PHONE_AGENT)
+    next_day = riga(2026, 4, 10, 9)
+    with time_machine.travel(EARLIEST, tick=False):  # the visit's own day: it is in the day's table
+        assert "Agrākie apmeklējumi" not in agent.get(reverse("visits")).content.decode()
+    with time_machine.travel(next_day, tick=False):
+        today = agent.get(reverse("visits")).content.decode()
+        another_day = agent.get(reverse("visits"), {"date": "2026-04-13"}).content.decode()
+        agent.post(reverse("visit-outcome", args=[visit.pk]), {"outcome": "no_show"})
+        after = agent.get(reverse("visits")).content.decode()
+        visit_page = agent.get(reverse("matter", args=[visit.interaction_id])).content.decode()
+    assert "Agrākie apmeklējumi, kuriem vēl nav norādīts iznākums" in today
+    assert 'href="?date=2026-04-09"' in today
+    assert reverse("matter", args=[visit.interaction_id]) in today
+    assert "Agrākie apmeklējumi" not in another_day  # only today's page reminds
+    assert "Agrākie apmeklējumi" not in after
+    assert "Nav eID, parakstu karte jāiesniedz klātienē" in visit_page  # the visit's own page
+    assert "Neieradās" in visit_page
+
+
 def test_served_before_the_visits_time_is_refused(office: Office) -> None:
     book(office, EARLIEST.isoformat())
     visit = Visit.objects.get()

@@ -423,6 +423,7 @@ LATVIAN = {
     "withdrawn": "atsaukts",
     "acknowledged": "izskatīts",
     "No breaches.": "Kavējumu nav.",
+    "Earlier visits still without an outcome": "Agrākie apmeklējumi, kuriem vēl nav norādīts iznākums",
     "the agent hung up": "konsultants nolika klausuli",
     "no common audio codec": "nav kopīga audio kodeka",
     "the line was shut down": "līnija tika apturēta",
