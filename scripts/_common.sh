@@ -118,21 +118,25 @@ cc_venv_ensure() {
 # built module is missing or older than its source. Installs gcc and the Python headers where missing.
 # Returns non-zero when it cannot build: the product then runs the (slower) Python hot path.
 cc_calendar_build() {
-  local source="$CC_ROOT/sla/_calendar_fast.c" built
-  built="$(compgen -G "$CC_ROOT/sla/_calendar_fast.*.so" | head -n1 || true)"
-  if [[ -n $built && $built -nt $source && $built -nt $CC_ROOT/setup.py ]]; then
+  local python="$CC_VENV/bin/python" source="$CC_ROOT/sla/_calendar_fast.c" built headers
+  built="$CC_ROOT/sla/_calendar_fast$("$python" -c 'import sysconfig; print(sysconfig.get_config_var("EXT_SUFFIX"))')"
+  if [[ -f $built && $built -nt $source && $built -nt $CC_ROOT/setup.py ]]; then
     return 0
   fi
-  local headers
-  headers="$("$CC_VENV/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["include"])')/Python.h"
+  headers="$("$python" -c 'import sysconfig; print(sysconfig.get_paths()["include"])')/Python.h"
   if ! command -v gcc >/dev/null || [[ ! -f $headers ]]; then
-    if ((EUID == 0)) || command -v sudo >/dev/null; then
-      # python3.11-dev is where Debian's and Ubuntu's Python 3.11 keep Python.h.
-      cc_apt_install gcc python3.11-dev || true
+    # python3.11-dev is where Debian's and Ubuntu's Python 3.11 keep Python.h. In a subshell, so that a
+    # failed install (no apt-get, no such package) leaves the build to fail and the caller to decide.
+    if ((EUID == 0)) || sudo -n true 2>/dev/null; then
+      (cc_apt_install gcc python3.11-dev) || true
     fi
   fi
   cc_step "Compiling the calendar's hot path (sla/_calendar_fast.c)"
-  (cd "$CC_ROOT" && "$CC_VENV/bin/python" setup.py -q build_ext --inplace)
+  if ! (cd "$CC_ROOT" && "$python" setup.py -q build_ext --inplace); then
+    rm -f "$built" # an older build may not fit today's sla/calendar.py: the Python path it is
+    return 1
+  fi
+  touch "$built" # setuptools copies it with whole-second times, which can look older than its source
 }
 
 # cc_dotenv_has NAME: true when the project's .env file sets NAME (Django reads that file too).

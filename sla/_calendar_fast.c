@@ -4,8 +4,8 @@
  * Why C: every clock, sweep and recompute asks for due times, and in Python most of a call's cost is
  * the call itself and three attribute reads on the datetime; here they are struct reads. Anything this
  * path does not answer (another time zone, a naive datetime, an N or an instant outside the tables, a
- * wrong argument) goes to the general Python path, which answers or raises exactly as the pure Python
- * version does. tests/sla/test_calendar_accelerator.py holds the two to the same answers and errors.
+ * wrong argument) goes to the pure Python version, which answers or raises as it always does.
+ * tests/sla/test_calendar_accelerator.py holds the two to the same answers and errors.
  *
  * Built by scripts/start and scripts/test (python setup.py build_ext --inplace); without it, sla.calendar
  * uses its Python hot path.
@@ -17,7 +17,7 @@
 /* _hot_path = (utc, utc_first_ordinal, due_utc, local_zone, local_first_ordinal, due_local) */
 enum { UTC_ZONE, UTC_FIRST_ORDINAL, DUE_UTC, LOCAL_ZONE, LOCAL_FIRST_ORDINAL, DUE_LOCAL, HOT_PATH_SIZE };
 
-static PyObject *general_path = NULL; /* sla.calendar._add_working_days_generally */
+static PyObject *fallback = NULL; /* sla.calendar.add_working_days_in_python */
 static PyObject *hot_path_name = NULL;
 
 static const int days_before_month[13] = {0, 0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334};
@@ -32,14 +32,16 @@ ordinal_of(int year, int month, int day)
            (month > 2 && leap) + day;
 }
 
+/* Everything the tables do not answer goes to the Python version itself, which looks again and then
+ * answers or raises: so an odd input gets exactly the Python version's answer or error. */
 static PyObject *
-answer_generally(PyObject *const *args, Py_ssize_t nargs)
+answer_in_python(PyObject *const *args, Py_ssize_t nargs)
 {
-    if (general_path == NULL) {
-        PyErr_SetString(PyExc_RuntimeError, "sla._calendar_fast.set_general_path() has not been called");
+    if (fallback == NULL) {
+        PyErr_SetString(PyExc_RuntimeError, "sla._calendar_fast.set_fallback() has not been called");
         return NULL;
     }
-    return PyObject_Vectorcall(general_path, args, nargs, NULL);
+    return PyObject_Vectorcall(fallback, args, nargs, NULL);
 }
 
 /* column[index] as a borrowed reference, or NULL when `column` is not a tuple or index is outside it. */
@@ -51,15 +53,15 @@ item_or_null(PyObject *column, long index)
     return PyTuple_GET_ITEM(column, index);
 }
 
-/* A day index: the datetime's ordinal less a first ordinal from the tables (-1 if that is not an int). */
-static long
-day_index(long ordinal, PyObject *first_ordinal)
+/* The column of tables[N] (borrowed), NULL if absent; NULL with an exception for an unhashable N,
+ * which the Python version raises at the same subscript. */
+static PyObject *
+column_for(PyObject *tables, PyObject *working_days)
 {
-    long first = PyLong_AsLong(first_ordinal);
-    return first == -1 && PyErr_Occurred() ? -1 : ordinal - first;
+    return PyDict_CheckExact(tables) ? PyDict_GetItemWithError(tables, working_days) : NULL;
 }
 
-/* The precomputed due time (borrowed), or NULL for "not in the tables": the general path decides. */
+/* The precomputed due time (borrowed), or NULL: not in the tables, or an exception is set. */
 static PyObject *
 lookup(PyObject *hot, PyObject *start_at, PyObject *working_days)
 {
@@ -68,13 +70,19 @@ lookup(PyObject *hot, PyObject *start_at, PyObject *working_days)
                               PyDateTime_GET_DAY(start_at));
     if (zone == PyTuple_GET_ITEM(hot, UTC_ZONE)) {
         /* Per N, per UTC hour, per UTC day: the hour decides whether Riga is already on the next day. */
-        long utc_day = day_index(ordinal, PyTuple_GET_ITEM(hot, UTC_FIRST_ORDINAL));
-        PyObject *by_hour = PyDict_GetItemWithError(PyTuple_GET_ITEM(hot, DUE_UTC), working_days);
-        return item_or_null(item_or_null(by_hour, PyDateTime_DATE_GET_HOUR(start_at)), utc_day);
+        long first = PyLong_AsLong(PyTuple_GET_ITEM(hot, UTC_FIRST_ORDINAL));
+        if (first == -1 && PyErr_Occurred())
+            return NULL;
+        if (ordinal < first)
+            return NULL; /* before the tables: as in Python, N is not even looked up */
+        PyObject *by_hour = column_for(PyTuple_GET_ITEM(hot, DUE_UTC), working_days);
+        return item_or_null(item_or_null(by_hour, PyDateTime_DATE_GET_HOUR(start_at)), ordinal - first);
     }
     if (zone == PyTuple_GET_ITEM(hot, LOCAL_ZONE)) {
-        long local_day = day_index(ordinal, PyTuple_GET_ITEM(hot, LOCAL_FIRST_ORDINAL));
-        return item_or_null(PyDict_GetItemWithError(PyTuple_GET_ITEM(hot, DUE_LOCAL), working_days), local_day);
+        long first = PyLong_AsLong(PyTuple_GET_ITEM(hot, LOCAL_FIRST_ORDINAL));
+        if (first == -1 && PyErr_Occurred())
+            return NULL;
+        return item_or_null(column_for(PyTuple_GET_ITEM(hot, DUE_LOCAL), working_days), ordinal - first);
     }
     return NULL;
 }
@@ -84,31 +92,36 @@ add_working_days(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 {
     /* Exact datetimes only: a subclass may redefine what its fields mean. */
     if (nargs != 3 || !PyDateTime_CheckExact(args[0]))
-        return answer_generally(args, nargs);
+        return answer_in_python(args, nargs);
     PyObject *hot = PyObject_GetAttr(args[2], hot_path_name);
     if (hot == NULL) {
-        PyErr_Clear(); /* not a WorkingCalendar: the general path raises the right error */
-        return answer_generally(args, nargs);
+        if (!PyErr_ExceptionMatches(PyExc_AttributeError))
+            return NULL;
+        PyErr_Clear(); /* not a WorkingCalendar: the Python version raises what it raises */
+        return answer_in_python(args, nargs);
     }
     PyObject *due = NULL;
     if (PyTuple_CheckExact(hot) && PyTuple_GET_SIZE(hot) == HOT_PATH_SIZE)
         due = lookup(hot, args[0], args[1]);
+    /* Own `due` before letting go of `hot`: the tables may be its only owner (a property that builds
+     * them afresh, say). */
+    Py_XINCREF(due);
     Py_DECREF(hot);
     if (due != NULL)
-        return Py_NewRef(due);
+        return due;
     if (PyErr_Occurred())
         return NULL; /* an unhashable N: raised as the Python version raises it */
-    return answer_generally(args, nargs); /* a miss: the general path answers or raises */
+    return answer_in_python(args, nargs);
 }
 
 static PyObject *
-set_general_path(PyObject *module, PyObject *function)
+set_fallback(PyObject *module, PyObject *function)
 {
     if (!PyCallable_Check(function)) {
-        PyErr_SetString(PyExc_TypeError, "the general path must be callable");
+        PyErr_SetString(PyExc_TypeError, "the fallback must be callable");
         return NULL;
     }
-    Py_XSETREF(general_path, Py_NewRef(function));
+    Py_XSETREF(fallback, Py_NewRef(function));
     Py_RETURN_NONE;
 }
 
@@ -117,8 +130,8 @@ static PyMethodDef methods[] = {
      "add_working_days(start_at, working_days, calendar, /)\n--\n\n"
      "Due time of \"within N working days\" for something that arrived at start_at (compiled; see "
      "sla.calendar)."},
-    {"set_general_path", set_general_path, METH_O,
-     "set_general_path(function, /)\n--\n\nWhere add_working_days sends what its tables do not answer."},
+    {"set_fallback", set_fallback, METH_O,
+     "set_fallback(function, /)\n--\n\nThe Python version, which answers what the tables do not."},
     {NULL, NULL, 0, NULL},
 };
 

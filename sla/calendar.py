@@ -21,6 +21,7 @@ time zones or loops.
 
 from __future__ import annotations
 
+import logging
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable, Mapping
 from datetime import date, datetime, time, timedelta, timezone
@@ -40,6 +41,8 @@ from sla.calendar_tables import (
     zone_named,
 )
 from sla.rings import RingCadence, RingVerdict, ring_count, ring_deadline_ms, ring_verdict
+
+logger = logging.getLogger(__name__)
 
 # The ring functions live in sla.rings; importing them from here keeps one entry point for callers.
 __all__ = ["RingCadence", "RingVerdict", "ring_count", "ring_deadline_ms", "ring_verdict"]
@@ -328,13 +331,16 @@ def _compiled_add_working_days() -> Callable[[datetime, int, WorkingCalendar], d
     """The compiled twin of `add_working_days_in_python`, or None where it has not been built.
 
     It answers from the same tables, about three times faster, and hands whatever they do not answer
-    (and every error) to `_add_working_days_generally`, as the Python version does.
+    (and so every error) to `add_working_days_in_python` itself.
     """
     try:
         from sla import _calendar_fast  # noqa: PLC0415 — optional: built by scripts/start and scripts/test
     except ImportError:
         return None
-    _calendar_fast.set_general_path(_add_working_days_generally)
+    if not hasattr(_calendar_fast, "set_fallback"):  # built from an older sla/_calendar_fast.c
+        logger.warning("sla/_calendar_fast is out of date (rebuild: python setup.py build_ext --inplace)")
+        return None
+    _calendar_fast.set_fallback(add_working_days_in_python)
     return _calendar_fast.add_working_days
 
 
