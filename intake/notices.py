@@ -5,12 +5,14 @@ signed like a reply (EM-SIGN); queued in the outbox (idempotent, retried).
 
 from __future__ import annotations
 
+import logging
 from datetime import date
 from typing import Any
 
 from django.contrib.auth.models import User
 from django.utils import timezone
 
+from agents.errors import DomainError
 from agents.models import Person
 from contact_centre.models import Interaction
 from intake.models import Visit
@@ -19,11 +21,23 @@ from mail.models import OutboundKind, TemplateKind
 from mail.outbox import Outgoing, outbound_queue
 from mail.replies import base_context, mailbox_default, template_for
 
+logger = logging.getLogger(__name__)
+
 
 def visit_confirmation_queue(*, visit: Visit, by: User) -> None:
-    """The client's confirmation of a booked visit. Idempotency key: the visit's interaction."""
+    """The client's confirmation of a booked visit. Idempotency key: the visit's interaction.
+
+    Without an active template the visit stays booked and the error is logged: the booking is what the
+    caller asked for, the e-mail only confirms it (unlike a forwarding or an extension, whose notice is
+    the decision's point, and which are refused instead).
+    """
     starts = timezone.localtime(visit.starts_at)
     service = visit.interaction.service
+    try:
+        template_for(TemplateKind.VISIT_CONFIRMATION)
+    except DomainError:
+        logger.error("no active visit confirmation template: %s not confirmed", visit.interaction.reference)
+        return
     _notice_queue(
         kind=TemplateKind.VISIT_CONFIRMATION,
         interaction=visit.interaction,

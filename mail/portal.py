@@ -39,6 +39,7 @@ _UBIQUITOUS_HEADERS = frozenset(
 # Texts on which a backtracking pattern shows itself: one character repeated, then one that fails it.
 _SLOW_PROBES = tuple(char * 200 + "!" for char in ("a", "x", "0", " ", "-", "."))
 PATTERN_TIMEOUT_S = 0.05
+HEADER_VALUES_SEARCHED = 5
 logger = logging.getLogger(__name__)
 _DOMAIN = re.compile(r"^(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 
@@ -111,7 +112,9 @@ def _matches(rule: PortalRule, parsed: ParsedMail) -> bool:
     if rule.subject_pattern.strip() and not _found(rule, rule.subject_pattern, parsed.subject):
         return False
     if rule.header_name.strip():
-        values = [header_text(value) for value in parsed.headers.get(rule.header_name.strip().lower(), [])]
+        # The first few values only: a message repeating the header cannot buy itself many time limits.
+        found = parsed.headers.get(rule.header_name.strip().lower(), [])
+        values = [header_text(value) for value in found[:HEADER_VALUES_SEARCHED]]
         if not values:
             return False
         pattern = rule.header_pattern.strip()

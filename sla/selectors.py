@@ -47,14 +47,19 @@ def person_units(user: User) -> tuple[Person | None, set[int]]:
     return person, units
 
 
-def interaction_scope(user: User) -> Q | None:
-    """The interactions `user` may see, as a filter; None for everything (staff admins)."""
+def interaction_scope(user: User, *, as_role: str | None = None) -> Q | None:
+    """The interactions `user` may see, as a filter; None for everything (staff admins).
+
+    With `as_role`, only what that one of the user's roles lets them see: a team lead who is also a
+    quality officer hears every unit's calls, but acts as a lead on their own units' only.
+    """
     if user.is_staff:
         return None
     person, units = person_units(user)
     near = Q(unit__in=units) | Q(unit__isnull=True) | (Q(owner=person) if person else NOTHING)
     scope = NOTHING
-    for role in user_roles(user):
+    roles = user_roles(user)
+    for role in roles if as_role is None else roles & {as_role}:
         channels = Q(channel__in=CHANNELS_BY_ROLE[role])
         scope |= channels if role == Role.QUALITY_OFFICER else channels & near
     return scope

@@ -17,7 +17,7 @@ from contact_centre.models import Channel, EventKind, Service
 from intake.models import Visit, VisitOutcome, VisitSlot
 from intake.selectors import day_slots
 from intake.services import VisitRequest, visit_book, visit_outcome_set
-from mail.models import OutboundKind, OutboundMail, OutboundState
+from mail.models import MailTemplate, OutboundKind, OutboundMail, OutboundState, TemplateKind
 from mail.outbox import outbound_send
 from tests.factories import PersonFactory, riga
 from tests.mailpeers import SmtpCapture
@@ -205,6 +205,20 @@ def test_the_client_gets_a_latvian_then_english_confirmation_over_smtp(
     )
     assert "Smilšu iela 1" in body
     assert body.count(agent.person.position) == 2  # EM-SIGN: the agent who booked signs, in both languages
+
+
+def test_without_a_confirmation_template_the_visit_is_booked_and_the_gap_logged(
+    agent: User, caplog: pytest.LogCaptureFixture
+) -> None:
+    MailTemplate.objects.filter(kind=TemplateKind.VISIT_CONFIRMATION).update(active=False)
+    visit = visit_book(
+        request=booking(riga(2026, 4, 15, 9, 0), client_email="liga@example.org"),
+        by=agent,
+        now=riga(2026, 4, 13, 9, 0),
+    )
+    assert visit.outcome == "booked"
+    assert not OutboundMail.objects.filter(interaction=visit.interaction).exists()
+    assert f"{visit.interaction.reference} not confirmed" in caplog.text
 
 
 def test_a_phone_agent_books_through_the_api_and_sees_the_days_visits(agent: User) -> None:

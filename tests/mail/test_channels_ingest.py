@@ -105,6 +105,20 @@ def test_a_slow_pattern_saved_anyway_gives_up_on_a_hostile_subject_and_names_the
     assert "not matched" in caplog.text
 
 
+def test_only_the_first_values_of_a_repeated_header_are_searched() -> None:
+    message = EmailMessage(policy=SMTP)
+    message["From"] = "a@example.org"
+    message["Subject"] = "Jautājums"
+    message["Message-ID"] = "<many-headers@x>"
+    for n in range(6):
+        message["X-Portal"] = "portal" if n == 5 else f"value {n}"
+    message.set_content("Labdien!")
+    rule = portal_rule(header_name="X-Portal", header_pattern="^portal$")
+    assert portal_rule_match([rule], mail_parse(message.as_bytes())) is None
+    message.replace_header("X-Portal", "portal")  # now the first value
+    assert portal_rule_match([rule], mail_parse(message.as_bytes())) is rule
+
+
 def _portal_question() -> bytes:
     return client_mail(
         message_id="portal-1@latvija.lv",

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 import time_machine
+from django.contrib.auth.models import Group
 from django.test import Client
 from django.urls import reverse
 
@@ -118,11 +119,11 @@ def test_the_timeline_says_who_was_rung_how_long_and_who_answered_after_how_many
 ) -> None:
     call = late_call(office)
     text = page(client_for(office, Role.TEAM_LEAD), call)
-    assert "Līga Kalniņa · zvanīja 8,0 s · neatbildēja" in text
-    assert "uz +37129999999 · aizvietojot Māris Ozols" in text
-    assert "zvanīja 9,5 s · atbildēja · aizvietojot Māris Ozols" in text
+    assert "Līga Kalniņa · zvans skanēja 8,0 s · neatbildēja" in text
+    assert "uz +37129999999 · aizvietojamais: Māris Ozols" in text
+    assert "zvans skanēja 9,5 s · atbildēja · aizvietojamais: Māris Ozols" in text
     assert "gaidīja 20,0 s · signāli: 5" in text
-    assert "runāja 151,0 s · zvanītājs nolika klausuli" in text
+    assert "saruna 2:31 · zvanītājs nolika klausuli" in text
     assert "+37120000002" in text
 
 
@@ -214,3 +215,57 @@ def test_only_a_team_lead_may_reclassify_a_call(office: Office, role: str) -> No
         )
     assert response.status_code == 403
     assert not office.call.events.filter(kind=EventKind.RECLASSIFIED).exists()
+
+
+def test_odd_values_from_the_line_neither_break_the_page_nor_show_as_text(office: Office) -> None:
+    call = interaction_record_call(
+        sip_call_id="call-odd",
+        arrived_at=riga(2026, 4, 7, 10, 50),
+        caller="+37120000004",
+        in_office_hours=True,
+    )
+    odd = {"attempt": 1, "agent_id": [1], "covering_for": True, "ring_ms": "slow", "outcome": None}
+    call_fact_record(
+        sip_call_id="call-odd",
+        kind=EventKind.CALL_AGENT_RUNG,
+        step="ring:1",
+        occurred_at=riga(2026, 4, 7, 10, 50, 5),
+        payload=odd,
+    )
+    call_fact_record(
+        sip_call_id="call-odd",
+        kind=EventKind.CALL_FORWARDED,
+        step="forwarded",
+        occurred_at=riga(2026, 4, 7, 10, 50, 9),
+        payload={"number": None, "covering_for": {"id": 1}},
+    )
+    text = page(client_for(office, Role.TEAM_LEAD), call)
+    assert "None" not in text
+    assert "uz ·" not in text
+    assert "Zvanīts konsultantam" in text  # the events are there, without the facts that made no sense
+
+
+def test_a_lead_who_is_also_a_quality_officer_cannot_reclassify_another_units_call(office: Office) -> None:
+    lead = office.user(Role.TEAM_LEAD)
+    lead.groups.add(Group.objects.get(name=Role.QUALITY_OFFICER))
+    other = Unit.objects.create(code="vid", name="Cita nodaļa")
+    Interaction.objects.filter(pk=office.call.pk).update(unit=other, owner=None)
+    client = client_for(office, Role.TEAM_LEAD)
+    text = page(client, office.call)  # a quality officer hears every unit's calls
+    assert "reclassify-comment" not in text
+    with time_machine.travel(NOW, tick=False):
+        response = client.post(
+            reverse("matter-spoken-reclassify", args=[office.call.pk]),
+            {"reclassify-not_client_matter": "misdirected", "reclassify-comment": "Ne mana nodaļa"},
+        )
+    assert response.status_code == 404
+    assert not office.call.events.filter(kind=EventKind.RECLASSIFIED).exists()
+
+
+def test_a_written_matter_is_not_reclassified_through_the_calls_form(office: Office) -> None:
+    with time_machine.travel(NOW, tick=False):
+        response = client_for(office, Role.TEAM_LEAD).post(
+            reverse("matter-spoken-reclassify", args=[office.email.pk]),
+            {"reclassify-not_client_matter": "spam", "reclassify-comment": "Nē"},
+        )
+    assert response.status_code == 404
