@@ -17,7 +17,7 @@ from agents.models import Person
 from contact_centre.models import Interaction
 from intake.models import Visit
 from mail.compose import date_lv, template_render
-from mail.models import OutboundKind, TemplateKind
+from mail.models import MailTemplate, OutboundKind, TemplateKind
 from mail.outbox import Outgoing, outbound_queue
 from mail.replies import base_context, mailbox_default, template_for
 
@@ -34,12 +34,12 @@ def visit_confirmation_queue(*, visit: Visit, by: User) -> None:
     starts = timezone.localtime(visit.starts_at)
     service = visit.interaction.service
     try:
-        template_for(TemplateKind.VISIT_CONFIRMATION)
+        template = template_for(TemplateKind.VISIT_CONFIRMATION)
     except DomainError:
         logger.error("no active visit confirmation template: %s not confirmed", visit.interaction.reference)
         return
     _notice_queue(
-        kind=TemplateKind.VISIT_CONFIRMATION,
+        template=template,
         interaction=visit.interaction,
         to=visit.client_email,
         by=by,
@@ -57,7 +57,7 @@ def visit_confirmation_queue(*, visit: Visit, by: User) -> None:
 def forwarded_notice_queue(*, interaction: Interaction, institution: str, by: User) -> None:
     """Tell the client their matter went to `institution`. Idempotency key: the interaction."""
     _notice_queue(
-        kind=TemplateKind.FORWARDED,
+        template=template_for(TemplateKind.FORWARDED),
         interaction=interaction,
         to=interaction.client_contact,
         by=by,
@@ -69,7 +69,7 @@ def forwarded_notice_queue(*, interaction: Interaction, institution: str, by: Us
 def extended_notice_queue(*, interaction: Interaction, until: date, by: User) -> None:
     """Tell the client the answer comes by `until`. Idempotency key: the interaction and that date."""
     _notice_queue(
-        kind=TemplateKind.EXTENDED,
+        template=template_for(TemplateKind.EXTENDED),
         interaction=interaction,
         to=interaction.client_contact,
         by=by,
@@ -79,13 +79,19 @@ def extended_notice_queue(*, interaction: Interaction, until: date, by: User) ->
 
 
 def _notice_queue(
-    *, kind: str, interaction: Interaction, to: str, by: User, dedupe_key: str, facts: dict[str, Any]
+    *,
+    template: MailTemplate,
+    interaction: Interaction,
+    to: str,
+    by: User,
+    dedupe_key: str,
+    facts: dict[str, Any],
 ) -> None:
-    """Render the active template of `kind`, signed by the member of staff who acted, and queue it.
+    """Render `template`, signed by the member of staff who acted, and queue it.
 
-    No active template of that kind is a DomainError: the caller's decision is then not recorded either.
+    The callers look the template up with `template_for`, whose DomainError (no active template) stops
+    a forwarding or an extension before anything is recorded.
     """
-    template = template_for(kind)
     person = Person.objects.filter(user=by).first()
     subject, body = template_render(template, base_context(mailbox_default(), interaction, person) | facts)
     outbound_queue(
